@@ -1,0 +1,69 @@
+CREATE TABLE `conversations` (
+	`id` text PRIMARY KEY NOT NULL,
+	`title` text,
+	`project_path` text,
+	`git_branch` text,
+	`source` text NOT NULL,
+	`agent_version` text,
+	`models` text DEFAULT '[]' NOT NULL,
+	`metadata` text DEFAULT '{}' NOT NULL,
+	`message_count` integer DEFAULT 0 NOT NULL,
+	`input_tokens` integer DEFAULT 0 NOT NULL,
+	`output_tokens` integer DEFAULT 0 NOT NULL,
+	`cache_creation_tokens` integer DEFAULT 0 NOT NULL,
+	`cache_read_tokens` integer DEFAULT 0 NOT NULL,
+	`cost_usd` real DEFAULT 0 NOT NULL,
+	`started_at` integer NOT NULL,
+	`ended_at` integer,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `conversations_updated_idx` ON `conversations` (`updated_at`,`id`);--> statement-breakpoint
+CREATE INDEX `conversations_created_idx` ON `conversations` (`created_at`,`id`);--> statement-breakpoint
+CREATE INDEX `conversations_started_idx` ON `conversations` (`started_at`,`id`);--> statement-breakpoint
+CREATE INDEX `conversations_project_idx` ON `conversations` (`project_path`,`updated_at`);--> statement-breakpoint
+CREATE TABLE `messages` (
+	`seq` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`id` text NOT NULL,
+	`conversation_id` text NOT NULL,
+	`parent_id` text,
+	`type` text NOT NULL,
+	`subtype` text,
+	`role` text NOT NULL,
+	`content` text NOT NULL,
+	`text` text DEFAULT '' NOT NULL,
+	`model` text,
+	`input_tokens` integer DEFAULT 0 NOT NULL,
+	`output_tokens` integer DEFAULT 0 NOT NULL,
+	`cache_creation_tokens` integer DEFAULT 0 NOT NULL,
+	`cache_read_tokens` integer DEFAULT 0 NOT NULL,
+	`cost_usd` real DEFAULT 0 NOT NULL,
+	`is_sidechain` integer DEFAULT false NOT NULL,
+	`agent_id` text,
+	`metadata` text DEFAULT '{}' NOT NULL,
+	`timestamp` integer NOT NULL,
+	`created_at` integer NOT NULL,
+	FOREIGN KEY (`conversation_id`) REFERENCES `conversations`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `messages_id_idx` ON `messages` (`id`);--> statement-breakpoint
+CREATE INDEX `messages_conversation_idx` ON `messages` (`conversation_id`,`timestamp`,`seq`);--> statement-breakpoint
+CREATE TABLE `tool_calls` (
+	`id` text NOT NULL,
+	`conversation_id` text NOT NULL,
+	`message_id` text,
+	`name` text NOT NULL,
+	`input` text,
+	`result` text,
+	`is_error` integer DEFAULT false NOT NULL,
+	`started_at` integer,
+	`ended_at` integer,
+	`duration_ms` integer,
+	PRIMARY KEY(`conversation_id`, `id`),
+	FOREIGN KEY (`conversation_id`) REFERENCES `conversations`(`id`) ON UPDATE no action ON DELETE cascade,
+	FOREIGN KEY (`message_id`) REFERENCES `messages`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `tool_calls_message_idx` ON `tool_calls` (`message_id`);--> statement-breakpoint
+CREATE INDEX `tool_calls_name_idx` ON `tool_calls` (`name`);

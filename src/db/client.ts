@@ -1,0 +1,28 @@
+import { Database } from 'bun:sqlite'
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { drizzle } from 'drizzle-orm/bun-sqlite'
+import * as schema from './schema'
+
+/** Opens (creating if needed) the database with the house PRAGMAs on this connection. */
+export function openDatabase(path: string) {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  const sqlite = new Database(path, { create: true, strict: true })
+  sqlite.exec(`
+    PRAGMA journal_mode = WAL;
+    PRAGMA synchronous = NORMAL;
+    PRAGMA foreign_keys = ON;
+    PRAGMA busy_timeout = 5000;
+    PRAGMA journal_size_limit = 67108864;
+  `)
+  return drizzle({ client: sqlite, schema })
+}
+export type Db = ReturnType<typeof openDatabase>
+
+/** Leaves the files tidy: planner statistics, WAL folded back into the main file, handle closed. */
+export function closeDatabase(db: Db) {
+  const sqlite = db.$client
+  sqlite.exec('PRAGMA optimize')
+  sqlite.exec('PRAGMA wal_checkpoint(TRUNCATE)')
+  sqlite.close()
+}

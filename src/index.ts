@@ -1,0 +1,52 @@
+import pino from 'pino'
+import { createApp } from './app'
+import { ConfigError, loadConfig } from './config'
+import { closeDatabase, openDatabase } from './db/client'
+import { runMigrations } from './db/migrate'
+import { createPricing } from './lib/pricing'
+
+const SHUTDOWN_GRACE_MS = 10_000
+
+function start() {
+  let config: ReturnType<typeof loadConfig>
+  try {
+    config = loadConfig()
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e
+    console.error(`observatory: invalid configuration: ${e.message}`)
+    process.exit(1)
+  }
+  const logger = pino({ level: config.logLevel })
+  if (config.jwtSecretGenerated)
+    logger.warn('JWT_SECRET is not set: using a random secret for this process; tokens will not survive a restart')
+
+  const db = openDatabase(config.dbPath)
+  runMigrations(db)
+  const app = createApp({ config, db, logger, pricing: createPricing(config.prices) }).listen({
+    port: config.port,
+    hostname: config.host,
+    maxRequestBodySize: config.maxBodyBytes,
+  })
+  logger.info({ url: app.server?.url.href, db: config.dbPath }, 'observatory listening')
+
+  let stopping = false
+  const shutdown = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    logger.info({ signal }, 'shutting down: finishing in-flight requests')
+    const server = app.server
+    if (server) {
+      // Stop accepting; wait for in-flight requests, but not forever.
+      const drained = server.stop(false)
+      const timedOut = await Promise.race([drained.then(() => false), Bun.sleep(SHUTDOWN_GRACE_MS).then(() => true)])
+      if (timedOut) await server.stop(true)
+    }
+    closeDatabase(db)
+    logger.info('stopped')
+    process.exit(0)
+  }
+  process.on('SIGINT', () => void shutdown('SIGINT'))
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+}
+
+start()

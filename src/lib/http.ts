@@ -1,0 +1,130 @@
+import { Elysia } from 'elysia'
+import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
+import { Counter, Histogram } from 'prom-client'
+import { AppError, type ErrorBody } from './errors'
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/
+const COMPRESS_FROM_BYTES = 1024
+
+/**
+ * Elysia reports a coerced query number that breaks its bounds (limit=500) with an empty path; the key is found
+ * again by its value so the error can name the field.
+ */
+const queryKeyOf = (request: Request, value: unknown) => {
+  for (const [key, raw] of new URL(request.url).searchParams) if (raw !== '' && Number(raw) === value) return `/${key}`
+  return ''
+}
+
+type RequestInfo = { id: string; start: number }
+
+/**
+ * Cross-cutting HTTP behaviour for the whole app: request ids, the one error body, a log line and metrics per
+ * request, the body-size limit, and gzip for large JSON responses.
+ */
+export function httpPlugin({
+  logger,
+  registry,
+  maxBodyBytes,
+}: {
+  logger: Logger
+  registry: Registry
+  maxBodyBytes: number
+}) {
+  const info = new WeakMap<Request, RequestInfo>()
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by method, route and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  })
+  const durations = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by method, route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  })
+
+  const errorBody = (request: Request, code: string, error: string, details?: unknown): ErrorBody => ({
+    success: false,
+    error,
+    code,
+    ...(details !== undefined && { details }),
+    request_id: info.get(request)?.id ?? '',
+    timestamp: new Date().toISOString(),
+  })
+
+  return (
+    new Elysia({ name: 'http' })
+      .onRequest(({ request, set }) => {
+        const given = request.headers.get('x-request-id')
+        const id = given && REQUEST_ID.test(given) ? given : Bun.randomUUIDv7()
+        info.set(request, { id, start: performance.now() })
+        set.headers['x-request-id'] = id
+        const length = Number(request.headers.get('content-length') ?? 0)
+        if (length > maxBodyBytes)
+          throw new AppError(413, 'PAYLOAD_TOO_LARGE', `request body is ${length} bytes; the limit is ${maxBodyBytes}`)
+      })
+      // Check the class first: Elysia reports an error's own `code` property as its code.
+      .onError({ as: 'global' }, ({ code, error, request, set, path }) => {
+        const reply = (status: number, errCode: string, message: string, details?: unknown) => {
+          set.status = status
+          set.headers['content-type'] = 'application/json; charset=utf-8'
+          return errorBody(request, errCode, message, details)
+        }
+        if (error instanceof AppError) return reply(error.status, error.code, error.message, error.details)
+        if (code === 'VALIDATION' && error.type !== 'response') {
+          const lostKey = queryKeyOf(request, error.valueError?.value)
+          const part = error.type === 'property' && lostKey ? 'query' : error.type
+          const issues = error.all.map((e) => ({
+            path: ('path' in e && e.path) || lostKey,
+            message: e.message,
+          }))
+          const first = issues[0]
+          const where = first?.path ? `${part} ${first.path.replace(/^\//, '').replaceAll('/', '.')}` : part
+          return reply(422, 'VALIDATION', `invalid ${where}: ${first?.message ?? 'does not match the schema'}`, issues)
+        }
+        if (code === 'NOT_FOUND') return reply(404, 'NOT_FOUND', `no route for ${request.method} ${path}`)
+        if (code === 'PARSE') return reply(400, 'BAD_REQUEST', 'request body could not be parsed (malformed JSON?)')
+        logger.error({ err: error, request_id: info.get(request)?.id, path }, 'unhandled error')
+        return reply(500, 'INTERNAL', 'internal error')
+      })
+      .onAfterHandle({ as: 'global' }, ({ responseValue, request, set }) => {
+        if (
+          responseValue === null ||
+          typeof responseValue !== 'object' ||
+          responseValue instanceof Response ||
+          !request.headers.get('accept-encoding')?.includes('gzip')
+        )
+          return
+        const json = JSON.stringify(responseValue)
+        if (json.length < COMPRESS_FROM_BYTES) return
+        set.headers['content-encoding'] = 'gzip'
+        set.headers['content-type'] = 'application/json; charset=utf-8'
+        set.headers.vary = 'accept-encoding'
+        return new Response(Bun.gzipSync(json), {
+          status: Number(set.status ?? 200),
+          headers: set.headers as Record<string, string>,
+        })
+      })
+      .onAfterResponse({ as: 'global' }, ({ request, route, set, path }) => {
+        const started = info.get(request)
+        const seconds = started ? (performance.now() - started.start) / 1000 : 0
+        const labels = { method: request.method, route: route || 'unmatched', status: String(set.status ?? 200) }
+        requests.inc(labels)
+        durations.observe(labels, seconds)
+        logger.info(
+          {
+            method: request.method,
+            route: labels.route,
+            path,
+            status: Number(labels.status),
+            duration_ms: seconds * 1000,
+            request_id: started?.id,
+          },
+          'request',
+        )
+      })
+  )
+}

@@ -1,0 +1,24 @@
+import { t } from 'elysia'
+
+export const MAX_PAGE_SIZE = 200
+
+/** limit/offset query fields shared by every list route. */
+export const PageQuery = {
+  limit: t.Optional(
+    t.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: 50, description: `Page size, 1–${MAX_PAGE_SIZE}` }),
+  ),
+  offset: t.Optional(t.Integer({ minimum: 0, default: 0, description: 'Items to skip' })),
+}
+
+/** A list response: the page, the total matching, and the window used. */
+export const Page = <T extends Parameters<typeof t.Array>[0]>(item: T) =>
+  t.Object({ items: t.Array(item), total: t.Integer(), limit: t.Integer(), offset: t.Integer() })
+
+/** Epoch milliseconds as served: ISO-8601 UTC. */
+export const iso = (ms: number) => new Date(ms).toISOString()
+export const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms))
+
+export const Timestamp = t.String({ format: 'date-time', examples: ['2026-01-01T12:00:00.000Z'] })
+
+/** JSON object with arbitrary keys (metadata). */
+export const JsonObject = t.Record(t.String(), t.Unknown())

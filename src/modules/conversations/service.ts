@@ -1,0 +1,92 @@
+import { notFound } from '../../lib/errors'
+import { iso, isoOrNull } from '../../lib/models'
+import type { ConversationDto, ConversationListQuery, CreateConversation, UpdateConversation } from './model'
+import type { ConversationRepository, ConversationRow } from './repository'
+
+export const toConversation = (r: ConversationRow): ConversationDto => ({
+  id: r.id,
+  title: r.title,
+  project_path: r.projectPath,
+  git_branch: r.gitBranch,
+  source: r.source,
+  agent_version: r.agentVersion,
+  models: r.models,
+  metadata: r.metadata,
+  message_count: r.messageCount,
+  usage: {
+    input_tokens: r.inputTokens,
+    output_tokens: r.outputTokens,
+    cache_creation_input_tokens: r.cacheCreationTokens,
+    cache_read_input_tokens: r.cacheReadTokens,
+    total_tokens: r.inputTokens + r.outputTokens + r.cacheCreationTokens + r.cacheReadTokens,
+  },
+  cost_usd: r.costUsd,
+  started_at: iso(r.startedAt),
+  ended_at: isoOrNull(r.endedAt),
+  created_at: iso(r.createdAt),
+  updated_at: iso(r.updatedAt),
+})
+
+/** Domain logic for conversations; knows nothing of HTTP. */
+export function createConversationService(repo: ConversationRepository) {
+  const require = async (id: string) => {
+    const row = await repo.find(id)
+    if (!row) throw notFound('conversation')
+    return row
+  }
+  return {
+    async list(q: ConversationListQuery) {
+      const limit = q.limit ?? 50
+      const offset = q.offset ?? 0
+      const { rows, total } = await repo.list(
+        {
+          projectPath: q.project_path,
+          titleContains: q.q,
+          startedFrom: q.date_from ? Date.parse(q.date_from) : undefined,
+          startedTo: q.date_to ? Date.parse(q.date_to) : undefined,
+        },
+        { by: q.sort_by ?? 'updated_at', order: q.sort_order ?? 'desc' },
+        limit,
+        offset,
+      )
+      return { items: rows.map(toConversation), total, limit, offset }
+    },
+    async get(id: string) {
+      return toConversation(await require(id))
+    },
+    /** Throws NOT_FOUND unless the conversation exists; for modules that hang records under one. */
+    async assertExists(id: string) {
+      await require(id)
+    },
+    async create(input: CreateConversation) {
+      const now = Date.now()
+      const row = await repo.insert({
+        id: Bun.randomUUIDv7(),
+        title: input.title ?? null,
+        projectPath: input.project_path ?? null,
+        gitBranch: input.git_branch ?? null,
+        source: 'api',
+        metadata: input.metadata ?? {},
+        startedAt: now,
+        createdAt: now,
+        updatedAt: now,
+      })
+      return toConversation(row)
+    },
+    async update(id: string, patch: UpdateConversation) {
+      await require(id)
+      const row = await repo.update(id, {
+        ...(patch.title !== undefined && { title: patch.title }),
+        ...(patch.project_path !== undefined && { projectPath: patch.project_path }),
+        ...(patch.metadata !== undefined && { metadata: patch.metadata }),
+        updatedAt: Date.now(),
+      })
+      if (!row) throw notFound('conversation')
+      return toConversation(row)
+    },
+    async remove(id: string) {
+      if (!(await repo.delete(id))) throw notFound('conversation')
+    },
+  }
+}
+export type ConversationService = ReturnType<typeof createConversationService>

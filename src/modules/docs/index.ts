@@ -1,0 +1,35 @@
+import { dirname } from 'node:path'
+import { openapi } from '@elysiajs/openapi'
+import { Elysia } from 'elysia'
+
+const TAGS = [
+  { name: 'conversations', description: 'Agent sessions and their totals' },
+  { name: 'messages', description: 'Messages of a conversation' },
+  { name: 'health', description: 'The service itself' },
+]
+
+/** OpenAPI spec at /swagger/json and Swagger UI at /swagger, its assets served from the installed package. */
+export const docsModule = () => {
+  const dist = dirname(Bun.resolveSync('swagger-ui-dist/package.json', import.meta.dir))
+  return new Elysia({ name: 'docs' })
+    .get('/swagger/assets/swagger-ui-bundle.js', () => Bun.file(`${dist}/swagger-ui-bundle.js`), {
+      detail: { hide: true },
+    })
+    .get('/swagger/assets/swagger-ui.css', () => Bun.file(`${dist}/swagger-ui.css`), { detail: { hide: true } })
+    .use(
+      openapi({
+        provider: 'swagger-ui',
+        path: '/swagger',
+        specPath: '/swagger/json',
+        swagger: { cdn: '/swagger/assets/swagger-ui-bundle.js', theme: '/swagger/assets/swagger-ui.css' },
+        documentation: {
+          info: {
+            title: 'Observatory API',
+            version: '0.1.0',
+            description: 'Keeps, searches and analyses the sessions of AI coding agents (Claude Code first).',
+          },
+          tags: TAGS,
+        },
+      }),
+    )
+}

@@ -1,0 +1,133 @@
+import { contentText } from '../../lib/content'
+import { AppError, conflict, notFound } from '../../lib/errors'
+import { iso, isoOrNull } from '../../lib/models'
+import type { Pricing } from '../../lib/pricing'
+import type { ConversationService } from '../conversations/service'
+import type { CreateMessage, MessageDto, ToolCallDto } from './model'
+import type { MessageRepository, MessageRow, NewToolCallRow, ToolCallRow } from './repository'
+
+const invalid = (field: string, message: string) =>
+  new AppError(422, 'VALIDATION', `${field}: ${message}`, [{ path: `/${field}`, message }])
+
+export const toToolCall = (r: ToolCallRow): ToolCallDto => ({
+  id: r.id,
+  message_id: r.messageId,
+  name: r.name,
+  input: r.input ?? null,
+  result: r.result,
+  is_error: r.isError,
+  started_at: isoOrNull(r.startedAt),
+  ended_at: isoOrNull(r.endedAt),
+  duration_ms: r.durationMs,
+})
+
+export const toMessage = (r: MessageRow, calls: ToolCallRow[]): MessageDto => ({
+  id: r.id,
+  conversation_id: r.conversationId,
+  parent_id: r.parentId,
+  type: r.type,
+  subtype: r.subtype,
+  role: r.role,
+  content: r.content,
+  text: r.text,
+  model: r.model,
+  usage: {
+    input_tokens: r.inputTokens,
+    output_tokens: r.outputTokens,
+    cache_creation_input_tokens: r.cacheCreationTokens,
+    cache_read_input_tokens: r.cacheReadTokens,
+  },
+  cost_usd: r.costUsd,
+  is_sidechain: r.isSidechain,
+  agent_id: r.agentId,
+  tool_calls: calls.map(toToolCall),
+  metadata: r.metadata,
+  timestamp: iso(r.timestamp),
+  created_at: iso(r.createdAt),
+})
+
+/** Messages of a conversation; every change keeps the conversation's totals exact. */
+export function createMessageService(repo: MessageRepository, conversations: ConversationService, pricing: Pricing) {
+  const withToolCalls = async (rows: MessageRow[]) => {
+    const calls = await repo.toolCallsOf(rows.map((r) => r.id))
+    const byMessage = Map.groupBy(calls, (c) => c.messageId)
+    return rows.map((r) => toMessage(r, byMessage.get(r.id) ?? []))
+  }
+
+  return {
+    async list(conversationId: string, limit = 50, offset = 0) {
+      await conversations.assertExists(conversationId)
+      const { rows, total } = await repo.list(conversationId, limit, offset)
+      return { items: await withToolCalls(rows), total, limit, offset }
+    },
+    async get(conversationId: string, id: string) {
+      await conversations.assertExists(conversationId)
+      const row = await repo.find(conversationId, id)
+      if (!row) throw notFound('message')
+      const [message] = await withToolCalls([row])
+      return message as MessageDto
+    },
+    async create(conversationId: string, input: CreateMessage) {
+      await conversations.assertExists(conversationId)
+      if (input.parent_id !== undefined && !(await repo.find(conversationId, input.parent_id)))
+        throw invalid('parent_id', 'no message with this id in the conversation')
+      const callIds = (input.tool_calls ?? []).map((c) => c.id)
+      if (new Set(callIds).size !== callIds.length) throw invalid('tool_calls', 'tool call ids must be unique')
+      if (await repo.toolCallExists(conversationId, callIds))
+        throw conflict('a tool call with one of these ids already exists in this conversation')
+
+      const now = Date.now()
+      const timestamp = input.timestamp ? Date.parse(input.timestamp) : now
+      const usage = {
+        inputTokens: input.usage?.input_tokens ?? 0,
+        outputTokens: input.usage?.output_tokens ?? 0,
+        cacheCreationTokens: input.usage?.cache_creation_input_tokens ?? 0,
+        cacheReadTokens: input.usage?.cache_read_input_tokens ?? 0,
+      }
+      const id = Bun.randomUUIDv7()
+      const calls: NewToolCallRow[] = (input.tool_calls ?? []).map((c) => {
+        const startedAt = c.started_at ? Date.parse(c.started_at) : null
+        const endedAt = c.ended_at ? Date.parse(c.ended_at) : null
+        if (startedAt !== null && endedAt !== null && endedAt < startedAt)
+          throw invalid('tool_calls', `tool call ${c.id} ends before it starts`)
+        return {
+          id: c.id,
+          conversationId,
+          messageId: id,
+          name: c.name,
+          input: c.input ?? null,
+          result: c.result ?? null,
+          isError: c.is_error ?? false,
+          startedAt,
+          endedAt,
+          durationMs: startedAt !== null && endedAt !== null ? endedAt - startedAt : null,
+        }
+      })
+      const row = await repo.insert(
+        {
+          id,
+          conversationId,
+          parentId: input.parent_id ?? null,
+          type: input.role,
+          role: input.role,
+          content: input.content,
+          text: contentText(input.content),
+          model: input.model ?? null,
+          ...usage,
+          costUsd: pricing.costOf(input.model, usage),
+          metadata: input.metadata ?? {},
+          timestamp,
+          createdAt: now,
+        },
+        calls,
+      )
+      const [message] = await withToolCalls([row])
+      return message as MessageDto
+    },
+    async remove(conversationId: string, id: string) {
+      await conversations.assertExists(conversationId)
+      if (!(await repo.delete(conversationId, id))) throw notFound('message')
+    },
+  }
+}
+export type MessageService = ReturnType<typeof createMessageService>

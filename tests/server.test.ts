@@ -1,0 +1,81 @@
+import { afterAll, describe, expect, it } from 'bun:test'
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createClient } from '../src/client'
+
+const dir = mkdtempSync(join(tmpdir(), 'observatory-server-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+const entry = join(import.meta.dir, '../src/index.ts')
+
+/** Starts the real server on port 0 and resolves with its URL once it logs that it listens. */
+async function startServer(env: Record<string, string>) {
+  const proc = Bun.spawn([process.execPath, entry], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const reader = proc.stdout.getReader()
+  let seen = ''
+  while (true) {
+    const { value, done } = await reader.read()
+    if (done) throw new Error(`server exited before listening: ${seen}${await new Response(proc.stderr).text()}`)
+    seen += new TextDecoder().decode(value)
+    const match = seen.match(/"url":"(http:\/\/[^"]+)"/)
+    if (match) {
+      reader.releaseLock()
+      return { proc, url: (match[1] as string).replace(/\/$/, '') }
+    }
+  }
+}
+
+describe('the real server', () => {
+  it('serves over HTTP on the data folder it creates, then shuts down cleanly on SIGTERM', async () => {
+    const dataDir = join(dir, 'fresh', 'data')
+    const { proc, url } = await startServer({ DATA_DIR: dataDir })
+    try {
+      expect(existsSync(join(dataDir, 'observatory.db'))).toBe(true)
+      const health = await fetch(`${url}/health`)
+      expect(health.status).toBe(200)
+      const api = createClient(url)
+      const created = await api.api.conversations.post({ title: 'over the wire' })
+      expect(created.status).toBe(201)
+      const list = await api.api.conversations.get({ query: {} })
+      expect(list.data?.items.map((c) => c.title)).toEqual(['over the wire'])
+      expect(typeof list.data?.items[0]?.created_at).toBe('string')
+      const missing = await api.api.conversations({ id: 'nope' }).get()
+      expect(missing.status).toBe(404)
+      const swagger = await fetch(`${url}/swagger`)
+      expect(swagger.status).toBe(200)
+    } finally {
+      proc.kill('SIGTERM')
+    }
+    expect(await proc.exited).toBe(0)
+    // Shutdown checkpoints the WAL back into the database file.
+    const wal = join(dataDir, 'observatory.db-wal')
+    expect(existsSync(wal) ? statSync(wal).size : 0).toBe(0)
+
+    // A second start applies no migration again and keeps the data.
+    const again = await startServer({ DATA_DIR: dataDir })
+    try {
+      const list = await createClient(again.url).api.conversations.get({ query: {} })
+      expect(list.data?.total).toBe(1)
+    } finally {
+      again.proc.kill('SIGINT')
+    }
+    expect(await again.proc.exited).toBe(0)
+  })
+
+  it('exits 1 naming the variable when the configuration is bad', async () => {
+    const proc = Bun.spawn([process.execPath, entry], {
+      env: { ...process.env, PORT: 'eighty', DATA_DIR: join(dir, 'bad') },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    expect(await proc.exited).toBe(1)
+    const stderr = await new Response(proc.stderr).text()
+    expect(stderr).toContain('PORT:')
+    expect(existsSync(join(dir, 'bad'))).toBe(false)
+  })
+})
