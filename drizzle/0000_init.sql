@@ -1,5 +1,20 @@
+CREATE TABLE `api_keys` (
+	`id` text PRIMARY KEY NOT NULL,
+	`user_id` text NOT NULL,
+	`name` text NOT NULL,
+	`key_hash` text NOT NULL,
+	`prefix` text NOT NULL,
+	`created_at` integer NOT NULL,
+	`last_used_at` integer,
+	`revoked_at` integer,
+	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `api_keys_key_hash_unique` ON `api_keys` (`key_hash`);--> statement-breakpoint
+CREATE INDEX `api_keys_user_idx` ON `api_keys` (`user_id`);--> statement-breakpoint
 CREATE TABLE `conversations` (
 	`id` text PRIMARY KEY NOT NULL,
+	`owner_id` text NOT NULL,
 	`title` text,
 	`project_path` text,
 	`git_branch` text,
@@ -16,16 +31,19 @@ CREATE TABLE `conversations` (
 	`started_at` integer NOT NULL,
 	`ended_at` integer,
 	`created_at` integer NOT NULL,
-	`updated_at` integer NOT NULL
+	`updated_at` integer NOT NULL,
+	FOREIGN KEY (`owner_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
+CREATE INDEX `conversations_owner_updated_idx` ON `conversations` (`owner_id`,`updated_at`,`id`);--> statement-breakpoint
+CREATE INDEX `conversations_owner_created_idx` ON `conversations` (`owner_id`,`created_at`,`id`);--> statement-breakpoint
+CREATE INDEX `conversations_owner_started_idx` ON `conversations` (`owner_id`,`started_at`,`id`);--> statement-breakpoint
 CREATE INDEX `conversations_updated_idx` ON `conversations` (`updated_at`,`id`);--> statement-breakpoint
-CREATE INDEX `conversations_created_idx` ON `conversations` (`created_at`,`id`);--> statement-breakpoint
-CREATE INDEX `conversations_started_idx` ON `conversations` (`started_at`,`id`);--> statement-breakpoint
 CREATE INDEX `conversations_project_idx` ON `conversations` (`project_path`,`updated_at`);--> statement-breakpoint
 CREATE TABLE `messages` (
 	`seq` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`id` text NOT NULL,
+	`owner_id` text NOT NULL,
 	`conversation_id` text NOT NULL,
 	`parent_id` text,
 	`type` text NOT NULL,
@@ -44,13 +62,30 @@ CREATE TABLE `messages` (
 	`metadata` text DEFAULT '{}' NOT NULL,
 	`timestamp` integer NOT NULL,
 	`created_at` integer NOT NULL,
+	FOREIGN KEY (`owner_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade,
 	FOREIGN KEY (`conversation_id`) REFERENCES `conversations`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `messages_id_idx` ON `messages` (`id`);--> statement-breakpoint
 CREATE INDEX `messages_conversation_idx` ON `messages` (`conversation_id`,`timestamp`,`seq`);--> statement-breakpoint
+CREATE TABLE `refresh_tokens` (
+	`id` text PRIMARY KEY NOT NULL,
+	`user_id` text NOT NULL,
+	`family_id` text NOT NULL,
+	`token_hash` text NOT NULL,
+	`expires_at` integer NOT NULL,
+	`created_at` integer NOT NULL,
+	`rotated_at` integer,
+	`revoked_at` integer,
+	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `refresh_tokens_token_hash_unique` ON `refresh_tokens` (`token_hash`);--> statement-breakpoint
+CREATE INDEX `refresh_tokens_family_idx` ON `refresh_tokens` (`family_id`);--> statement-breakpoint
+CREATE INDEX `refresh_tokens_user_idx` ON `refresh_tokens` (`user_id`);--> statement-breakpoint
 CREATE TABLE `tool_calls` (
 	`id` text NOT NULL,
+	`owner_id` text NOT NULL,
 	`conversation_id` text NOT NULL,
 	`message_id` text,
 	`name` text NOT NULL,
@@ -61,9 +96,22 @@ CREATE TABLE `tool_calls` (
 	`ended_at` integer,
 	`duration_ms` integer,
 	PRIMARY KEY(`conversation_id`, `id`),
+	FOREIGN KEY (`owner_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade,
 	FOREIGN KEY (`conversation_id`) REFERENCES `conversations`(`id`) ON UPDATE no action ON DELETE cascade,
 	FOREIGN KEY (`message_id`) REFERENCES `messages`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
 CREATE INDEX `tool_calls_message_idx` ON `tool_calls` (`message_id`);--> statement-breakpoint
-CREATE INDEX `tool_calls_name_idx` ON `tool_calls` (`name`);
+CREATE INDEX `tool_calls_name_idx` ON `tool_calls` (`name`);--> statement-breakpoint
+CREATE TABLE `users` (
+	`id` text PRIMARY KEY NOT NULL,
+	`email` text NOT NULL,
+	`password_hash` text NOT NULL,
+	`display_name` text NOT NULL,
+	`role` text NOT NULL,
+	`disabled` integer DEFAULT false NOT NULL,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `users_email_unique` ON `users` (`email`);

@@ -5,6 +5,12 @@ import type { Config } from './config'
 import type { Db } from './db/client'
 import { httpPlugin } from './lib/http'
 import type { Pricing } from './lib/pricing'
+import { createRateLimiter } from './lib/rate-limit'
+import { securityPlugin } from './lib/security'
+import { authModule } from './modules/auth'
+import { authGuard } from './modules/auth/guard'
+import { createAuthRepository } from './modules/auth/repository'
+import { createAuthService } from './modules/auth/service'
 import { conversationsModule } from './modules/conversations'
 import { createConversationRepository } from './modules/conversations/repository'
 import { createConversationService } from './modules/conversations/service'
@@ -13,22 +19,34 @@ import { healthModule } from './modules/health'
 import { messagesModule } from './modules/messages'
 import { createMessageRepository } from './modules/messages/repository'
 import { createMessageService } from './modules/messages/service'
+import { usersModule } from './modules/users'
+import { createUserRepository } from './modules/users/repository'
+import { createUserService } from './modules/users/service'
 
 export type AppDeps = { config: Config; db: Db; logger: Logger; pricing: Pricing }
+
+const MINUTE = 60_000
 
 /** The one place modules are mounted. Everything the app needs comes in through `deps`. */
 export function createApp({ config, db, logger, pricing }: AppDeps) {
   const registry = new Registry()
+  const users = createUserService(createUserRepository(db), { allowSignup: config.allowSignup })
+  const auth = createAuthService(createAuthRepository(db), users, { jwtSecret: config.jwtSecret })
+  const guard = authGuard({ auth, limiter: createRateLimiter({ max: config.rateLimit, windowMs: MINUTE }) })
+  const authLimiter = createRateLimiter({ max: config.authRateLimit, windowMs: MINUTE })
   const conversations = createConversationService(createConversationRepository(db))
   const messages = createMessageService(createMessageRepository(db), conversations, pricing)
 
   // normalize: false, so unknown body fields are rejected (422) instead of silently dropped.
   return new Elysia({ normalize: false })
     .use(httpPlugin({ logger, registry, maxBodyBytes: config.maxBodyBytes }))
+    .use(securityPlugin({ corsOrigins: config.corsOrigins, hstsMaxAge: config.hstsMaxAge }))
     .use(docsModule())
     .use(healthModule({ db, dbPath: config.dbPath, registry }))
-    .use(conversationsModule(conversations))
-    .use(messagesModule(messages))
+    .use(authModule({ auth, users, guard, authLimiter, trustProxy: config.trustProxy }))
+    .use(usersModule({ users, guard }))
+    .use(conversationsModule({ conversations, guard }))
+    .use(messagesModule({ messages, guard }))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -18,6 +18,11 @@ const EnvSchema = t.Object({
   JWT_SECRET: t.Optional(t.String({ minLength: 32 })),
   MAX_BODY_MB: t.Number({ exclusiveMinimum: 0, maximum: 1024, default: 10 }),
   PRICES_FILE: t.Optional(t.String({ minLength: 1 })),
+  ALLOW_SIGNUP: t.Boolean({ default: false }),
+  TRUST_PROXY: t.Boolean({ default: false }),
+  HSTS_MAX_AGE: t.Integer({ minimum: 0, default: 0, description: 'seconds; 0 sends no Strict-Transport-Security' }),
+  AUTH_RATE_LIMIT: t.Integer({ minimum: 1, default: 10, description: 'login/register/refresh attempts a minute' }),
+  RATE_LIMIT: t.Integer({ minimum: 1, default: 1200, description: 'requests a minute per credential' }),
 })
 
 export type Config = {
@@ -34,6 +39,13 @@ export type Config = {
   maxBodyBytes: number
   /** model price overrides read from PRICES_FILE, on top of the built-in table */
   prices: Record<string, ModelPrice>
+  /** anyone may register (after the first user, who becomes admin) */
+  allowSignup: boolean
+  /** take the client address from X-Forwarded-For (only behind a proxy that sets it) */
+  trustProxy: boolean
+  hstsMaxAge: number
+  authRateLimit: number
+  rateLimit: number
 }
 
 export class ConfigError extends Error {}
@@ -93,5 +105,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jwtSecretGenerated: !parsed.JWT_SECRET,
     maxBodyBytes: Math.floor(parsed.MAX_BODY_MB * 1024 * 1024),
     prices: parsed.PRICES_FILE ? readPrices(parsed.PRICES_FILE) : {},
+    allowSignup: parsed.ALLOW_SIGNUP,
+    trustProxy: parsed.TRUST_PROXY,
+    hstsMaxAge: parsed.HSTS_MAX_AGE,
+    authRateLimit: parsed.AUTH_RATE_LIMIT,
+    rateLimit: parsed.RATE_LIMIT,
   }
 }

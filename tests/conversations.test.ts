@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'bun:test'
-import { countRows, errorOf, json, makeApp, raw } from './helpers'
+import { countRows, errorOf, json, makeApp } from './helpers'
 
 describe('conversations', () => {
   it('creates a conversation and reads it back', async () => {
-    const { api } = makeApp()
+    const { api } = await makeApp()
     const created = await api.api.conversations.post({
       title: 'Fix login',
       project_path: '/srv/shop',
@@ -26,7 +26,7 @@ describe('conversations', () => {
   })
 
   it('answers 404 with the error body for an unknown id', async () => {
-    const { api } = makeApp()
+    const { api } = await makeApp()
     const r = await api.api.conversations({ id: 'nope' }).get()
     expect(r.status).toBe(404)
     if (r.error?.status === 404) {
@@ -36,28 +36,28 @@ describe('conversations', () => {
   })
 
   it('rejects an empty title and an unknown field with 422 naming the field, storing nothing', async () => {
-    const { app, db } = makeApp()
-    const empty = await raw(app, '/api/conversations', json('POST', { title: '' }))
+    const { raw, db } = await makeApp()
+    const empty = await raw('/api/conversations', json('POST', { title: '' }))
     expect(empty.status).toBe(422)
     const e1 = await errorOf(empty)
     expect(e1.code).toBe('VALIDATION')
     expect(e1.error).toContain('title')
-    const unknown = await raw(app, '/api/conversations', json('POST', { title: 'ok', owner_id: 'x' }))
+    const unknown = await raw('/api/conversations', json('POST', { title: 'ok', owner_id: 'x' }))
     expect(unknown.status).toBe(422)
     expect((await errorOf(unknown)).error).toContain('owner_id')
     expect(countRows(db, 'conversations')).toBe(0)
   })
 
   it('answers malformed JSON with 400 and stores nothing', async () => {
-    const { app, db } = makeApp()
-    const r = await raw(app, '/api/conversations', json('POST', '{"title": "x"'))
+    const { raw, db } = await makeApp()
+    const r = await raw('/api/conversations', json('POST', '{"title": "x"'))
     expect(r.status).toBe(400)
     expect((await errorOf(r)).code).toBe('BAD_REQUEST')
     expect(countRows(db, 'conversations')).toBe(0)
   })
 
   it('paginates with a stable order and a total', async () => {
-    const { api } = makeApp()
+    const { api } = await makeApp()
     const titles = ['delta', 'alpha', 'echo', 'charlie', 'bravo']
     for (const title of titles) await api.api.conversations.post({ title })
     const page = await api.api.conversations.get({
@@ -75,7 +75,7 @@ describe('conversations', () => {
   })
 
   it('sorts by created_at and updated_at', async () => {
-    const { api } = makeApp()
+    const { api } = await makeApp()
     const first = (await api.api.conversations.post({ title: 'first' })).data!
     await Bun.sleep(2)
     await api.api.conversations.post({ title: 'second' })
@@ -88,7 +88,7 @@ describe('conversations', () => {
   })
 
   it('filters by project path, title substring (wildcards literal) and date range', async () => {
-    const { api } = makeApp()
+    const { api } = await makeApp()
     await api.api.conversations.post({ title: 'Refactor billing', project_path: '/a' })
     await api.api.conversations.post({ title: 'billing 100% done', project_path: '/b' })
     await api.api.conversations.post({ title: 'Docs', project_path: '/a' })
@@ -108,7 +108,7 @@ describe('conversations', () => {
   })
 
   it('rejects bad list queries with 422 naming the parameter', async () => {
-    const { app } = makeApp()
+    const { raw } = await makeApp()
     for (const [query, field] of [
       ['limit=201', 'limit'],
       ['limit=1e9', 'limit'],
@@ -118,7 +118,7 @@ describe('conversations', () => {
       ['sort_order=up', 'sort_order'],
       ['date_from=yesterday', 'date_from'],
     ]) {
-      const r = await raw(app, `/api/conversations?${query}`)
+      const r = await raw(`/api/conversations?${query}`)
       expect(r.status).toBe(422)
       const body = await errorOf(r)
       expect(body.code).toBe('VALIDATION')
@@ -127,7 +127,7 @@ describe('conversations', () => {
   })
 
   it('updates title, project path and metadata, and rejects other fields without changing anything', async () => {
-    const { api, app } = makeApp()
+    const { api, raw } = await makeApp()
     const c = (await api.api.conversations.post({ title: 'old' })).data!
     const patched = await api.api
       .conversations({ id: c.id })
@@ -137,7 +137,7 @@ describe('conversations', () => {
     expect(Date.parse(patched.data!.updated_at)).toBeGreaterThanOrEqual(Date.parse(c.updated_at))
 
     for (const body of [{ source: 'claude-code' }, { message_count: 9 }, {}]) {
-      const r = await raw(app, `/api/conversations/${c.id}`, json('PATCH', body))
+      const r = await raw(`/api/conversations/${c.id}`, json('PATCH', body))
       expect(r.status).toBe(422)
       expect((await errorOf(r)).code).toBe('VALIDATION')
     }
@@ -148,13 +148,13 @@ describe('conversations', () => {
   })
 
   it('answers 404 when patching or deleting an unknown conversation', async () => {
-    const { api } = makeApp()
+    const { api } = await makeApp()
     expect((await api.api.conversations({ id: 'missing' }).patch({ title: 'x' })).status).toBe(404)
     expect((await api.api.conversations({ id: 'missing' }).delete()).status).toBe(404)
   })
 
   it('deletes a conversation with its messages and tool calls', async () => {
-    const { api, db } = makeApp()
+    const { api, db } = await makeApp()
     const keep = (await api.api.conversations.post({ title: 'keep' })).data!
     const c = (await api.api.conversations.post({ title: 'doomed' })).data!
     await api.api.conversations({ id: keep.id }).messages.post({ role: 'user', content: 'stays' })

@@ -1,23 +1,23 @@
 import { describe, expect, it } from 'bun:test'
 import { gunzipSync } from 'node:zlib'
-import { errorOf, json, makeApp, raw } from './helpers'
+import { errorOf, json, makeApp } from './helpers'
 
 describe('http behaviour', () => {
   it('echoes a given X-Request-ID and makes one otherwise, also on errors', async () => {
-    const { app } = makeApp()
-    const given = await raw(app, '/health', { headers: { 'x-request-id': 'trace-123' } })
+    const { raw } = await makeApp()
+    const given = await raw('/health', { headers: { 'x-request-id': 'trace-123' } })
     expect(given.headers.get('x-request-id')).toBe('trace-123')
-    const made = await raw(app, '/api/conversations/nope')
+    const made = await raw('/api/conversations/nope')
     const id = made.headers.get('x-request-id')
     expect(id).toMatch(/^[0-9a-f-]{36}$/)
     expect((await errorOf(made)).request_id).toBe(id!)
-    const unsafe = await raw(app, '/health', { headers: { 'x-request-id': 'a b<script>' } })
+    const unsafe = await raw('/health', { headers: { 'x-request-id': 'a b<script>' } })
     expect(unsafe.headers.get('x-request-id')).not.toContain('<')
   })
 
   it('answers an unknown route with a 404 JSON error body', async () => {
-    const { app } = makeApp()
-    const r = await raw(app, '/api/nothing-here')
+    const { raw } = await makeApp()
+    const r = await raw('/api/nothing-here')
     expect(r.status).toBe(404)
     expect(r.headers.get('content-type')).toContain('application/json')
     const body = await errorOf(r)
@@ -26,36 +26,36 @@ describe('http behaviour', () => {
   })
 
   it('refuses a body over the size limit with 413', async () => {
-    const { app } = makeApp({ MAX_BODY_MB: '0.001' })
+    const { raw } = await makeApp({ MAX_BODY_MB: '0.001' })
     const body = JSON.stringify({ title: 'x'.repeat(2000) })
     const headers = { 'content-length': String(body.length) }
-    const r = await raw(app, '/api/conversations', json('POST', body, headers))
+    const r = await raw('/api/conversations', json('POST', body, headers))
     expect(r.status).toBe(413)
     expect((await errorOf(r)).code).toBe('PAYLOAD_TOO_LARGE')
   })
 
   it('gzips large JSON responses when the client accepts it, and only then', async () => {
-    const { app, api } = makeApp()
+    const { raw, api } = await makeApp()
     for (let i = 0; i < 20; i++) await api.api.conversations.post({ title: `conversation number ${i}` })
-    const zipped = await raw(app, '/api/conversations', { headers: { 'accept-encoding': 'gzip, br' } })
+    const zipped = await raw('/api/conversations', { headers: { 'accept-encoding': 'gzip, br' } })
     expect(zipped.headers.get('content-encoding')).toBe('gzip')
     const body = JSON.parse(gunzipSync(Buffer.from(await zipped.arrayBuffer())).toString())
     expect(body.total).toBe(20)
-    const plain = await raw(app, '/api/conversations')
+    const plain = await raw('/api/conversations')
     expect(plain.headers.get('content-encoding')).toBeNull()
     expect(((await plain.json()) as { total: number }).total).toBe(20)
-    const small = await raw(app, '/health', { headers: { 'accept-encoding': 'gzip' } })
+    const small = await raw('/health', { headers: { 'accept-encoding': 'gzip' } })
     expect(small.headers.get('content-encoding')).toBeNull()
   })
 
   it('reports liveness, readiness and Prometheus metrics', async () => {
-    const { app, api } = makeApp()
+    const { raw, api } = await makeApp()
     expect((await api.health.get()).data?.status).toBe('ok')
     expect((await api.health.ready.get()).data?.status).toBe('ready')
-    await raw(app, '/api/conversations')
-    await raw(app, '/api/conversations/missing')
+    await raw('/api/conversations')
+    await raw('/api/conversations/missing')
     await Bun.sleep(5) // metrics are recorded after the response is sent
-    const metrics = await (await raw(app, '/metrics')).text()
+    const metrics = await (await raw('/metrics')).text()
     expect(metrics).toContain('http_requests_total{method="GET",route="/api/conversations",status="200"} 1')
     expect(metrics).toContain('http_requests_total{method="GET",route="/api/conversations/:id",status="404"} 1')
     expect(metrics).toContain('http_request_duration_seconds_bucket')
@@ -63,9 +63,9 @@ describe('http behaviour', () => {
   })
 
   it('is not ready on a database without the migrations', async () => {
-    const { app, db } = makeApp()
+    const { raw, db } = await makeApp()
     db.$client.exec('DELETE FROM __drizzle_migrations')
-    const r = await raw(app, '/health/ready')
+    const r = await raw('/health/ready')
     expect(r.status).toBe(503)
     const body = await errorOf(r)
     expect(body.code).toBe('NOT_READY')
@@ -73,15 +73,15 @@ describe('http behaviour', () => {
   })
 
   it('serves Swagger UI offline and a spec where every route has a tag, a summary and its error responses', async () => {
-    const { app } = makeApp()
-    const page = await raw(app, '/swagger')
+    const { raw } = await makeApp()
+    const page = await raw('/swagger')
     expect(page.status).toBe(200)
     const html = await page.text()
     expect(html).toContain('/swagger/assets/swagger-ui-bundle.js')
     expect(html).not.toContain('unpkg.com')
-    expect((await raw(app, '/swagger/assets/swagger-ui-bundle.js')).status).toBe(200)
-    expect((await raw(app, '/swagger/assets/swagger-ui.css')).status).toBe(200)
-    const spec = (await (await raw(app, '/swagger/json')).json()) as {
+    expect((await raw('/swagger/assets/swagger-ui-bundle.js')).status).toBe(200)
+    expect((await raw('/swagger/assets/swagger-ui.css')).status).toBe(200)
+    const spec = (await (await raw('/swagger/json')).json()) as {
       paths: Record<string, Record<string, { tags?: string[]; summary?: string; responses?: Record<string, unknown> }>>
     }
     const operations = Object.entries(spec.paths).flatMap(([path, ops]) =>

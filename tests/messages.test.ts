@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'bun:test'
-import { countRows, errorOf, json, makeApp, raw } from './helpers'
+import { countRows, errorOf, json, makeApp } from './helpers'
 
 const setup = async () => {
-  const ctx = makeApp()
+  const ctx = await makeApp()
   const conversation = (await ctx.api.api.conversations.post({ title: 'session' })).data!
   return { ...ctx, conversation, messages: ctx.api.api.conversations({ id: conversation.id }).messages }
 }
@@ -132,7 +132,7 @@ describe('messages', () => {
   })
 
   it('rejects bad messages with 422 naming the field and leaves the conversation unchanged', async () => {
-    const { app, api, conversation, db } = await setup()
+    const { raw, api, conversation, db } = await setup()
     const path = `/api/conversations/${conversation.id}/messages`
     for (const [body, field] of [
       [{ role: 'robot', content: 'x' }, 'role'],
@@ -146,7 +146,7 @@ describe('messages', () => {
       [{ role: 'user', content: 'x', timestamp: 'soon' }, 'timestamp'],
       [{ role: 'user', content: 'x', cost_usd: 5 }, 'cost_usd'],
     ] as const) {
-      const r = await raw(app, path, json('POST', body))
+      const r = await raw(path, json('POST', body))
       expect(r.status).toBe(422)
       const e = await errorOf(r)
       expect(e.code).toBe('VALIDATION')

@@ -38,7 +38,16 @@ describe('the real server', () => {
       expect(existsSync(join(dataDir, 'observatory.db'))).toBe(true)
       const health = await fetch(`${url}/health`)
       expect(health.status).toBe(200)
-      const api = createClient(url)
+      const anon = createClient(url)
+      const registered = await anon.api.auth.register.post({
+        email: 'ada@example.com',
+        password: 'a long passphrase',
+        display_name: 'Ada',
+      })
+      expect(registered.data?.role).toBe('admin')
+      const login = await anon.api.auth.login.post({ email: 'ada@example.com', password: 'a long passphrase' })
+      const api = createClient(url, { token: login.data?.access_token })
+      expect((await anon.api.conversations.get({ query: {} })).status).toBe(401)
       const created = await api.api.conversations.post({ title: 'over the wire' })
       expect(created.status).toBe(201)
       const list = await api.api.conversations.get({ query: {} })
@@ -59,7 +68,12 @@ describe('the real server', () => {
     // A second start applies no migration again and keeps the data.
     const again = await startServer({ DATA_DIR: dataDir })
     try {
-      const list = await createClient(again.url).api.conversations.get({ query: {} })
+      const anon = createClient(again.url)
+      const login = await anon.api.auth.login.post({ email: 'ada@example.com', password: 'a long passphrase' })
+      const key = await createClient(again.url, { token: login.data?.access_token }).api.auth['api-keys'].post({
+        name: 'ci',
+      })
+      const list = await createClient(again.url, { apiKey: key.data?.key }).api.conversations.get({ query: {} })
       expect(list.data?.total).toBe(1)
     } finally {
       again.proc.kill('SIGINT')

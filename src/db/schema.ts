@@ -10,10 +10,69 @@ const tokenColumns = () => ({
   costUsd: real('cost_usd').notNull().default(0),
 })
 
+export const ROLES = ['admin', 'member', 'viewer'] as const
+export type Role = (typeof ROLES)[number]
+
+export const users = sqliteTable('users', {
+  id: text('id').primaryKey(),
+  /** stored lower-cased */
+  email: text('email').notNull().unique(),
+  passwordHash: text('password_hash').notNull(),
+  displayName: text('display_name').notNull(),
+  role: text('role', { enum: ROLES }).notNull(),
+  disabled: integer('disabled', { mode: 'boolean' }).notNull().default(false),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+})
+
+/** Opaque refresh tokens, stored as SHA-256 hashes; one family per login, rotated on every use. */
+export const refreshTokens = sqliteTable(
+  'refresh_tokens',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    familyId: text('family_id').notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    expiresAt: integer('expires_at').notNull(),
+    createdAt: integer('created_at').notNull(),
+    /** set when the token was exchanged for a new one; a second use revokes the family */
+    rotatedAt: integer('rotated_at'),
+    revokedAt: integer('revoked_at'),
+  },
+  (r) => [index('refresh_tokens_family_idx').on(r.familyId), index('refresh_tokens_user_idx').on(r.userId)],
+)
+
+/** API keys (obs_…), stored as SHA-256 hashes with a display prefix. */
+export const apiKeys = sqliteTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    keyHash: text('key_hash').notNull().unique(),
+    prefix: text('prefix').notNull(),
+    createdAt: integer('created_at').notNull(),
+    lastUsedAt: integer('last_used_at'),
+    revokedAt: integer('revoked_at'),
+  },
+  (k) => [index('api_keys_user_idx').on(k.userId)],
+)
+
+/** Every owned record names its user; deleting the user deletes what it owns. */
+const ownerColumn = () =>
+  text('owner_id')
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' })
+
 export const conversations = sqliteTable(
   'conversations',
   {
     id: text('id').primaryKey(),
+    ownerId: ownerColumn(),
     title: text('title'),
     projectPath: text('project_path'),
     gitBranch: text('git_branch'),
@@ -32,9 +91,10 @@ export const conversations = sqliteTable(
     updatedAt: integer('updated_at').notNull(),
   },
   (c) => [
+    index('conversations_owner_updated_idx').on(c.ownerId, c.updatedAt, c.id),
+    index('conversations_owner_created_idx').on(c.ownerId, c.createdAt, c.id),
+    index('conversations_owner_started_idx').on(c.ownerId, c.startedAt, c.id),
     index('conversations_updated_idx').on(c.updatedAt, c.id),
-    index('conversations_created_idx').on(c.createdAt, c.id),
-    index('conversations_started_idx').on(c.startedAt, c.id),
     index('conversations_project_idx').on(c.projectPath, c.updatedAt),
   ],
 )
@@ -46,6 +106,7 @@ export const messages = sqliteTable(
     seq: integer('seq').primaryKey({ autoIncrement: true }),
     /** server-made UUIDv7, or the transcript line's own uuid */
     id: text('id').notNull(),
+    ownerId: ownerColumn(),
     conversationId: text('conversation_id')
       .notNull()
       .references(() => conversations.id, { onDelete: 'cascade' }),
@@ -77,6 +138,7 @@ export const toolCalls = sqliteTable(
   {
     /** the tool_use id (e.g. toolu_...) */
     id: text('id').notNull(),
+    ownerId: ownerColumn(),
     conversationId: text('conversation_id')
       .notNull()
       .references(() => conversations.id, { onDelete: 'cascade' }),

@@ -31,6 +31,8 @@ export class AppError extends Error {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    /** extra response headers, e.g. Retry-After */
+    readonly headers?: Record<string, string>,
   ) {
     super(message)
   }
@@ -38,3 +40,4 @@ export class AppError extends Error {
 
 export const notFound = (what: string) => new AppError(404, 'NOT_FOUND', `${what} not found`)
 export const conflict = (message: string) => new AppError(409, 'CONFLICT', message)
+export const forbidden = (message: string) => new AppError(403, 'FORBIDDEN', message)

@@ -73,7 +73,10 @@ export function httpPlugin({
           set.headers['content-type'] = 'application/json; charset=utf-8'
           return errorBody(request, errCode, message, details)
         }
-        if (error instanceof AppError) return reply(error.status, error.code, error.message, error.details)
+        if (error instanceof AppError) {
+          if (error.headers) Object.assign(set.headers, error.headers)
+          return reply(error.status, error.code, error.message, error.details)
+        }
         if (code === 'VALIDATION' && error.type !== 'response') {
           const lostKey = queryKeyOf(request, error.valueError?.value)
           const part = error.type === 'property' && lostKey ? 'query' : error.type

@@ -22,3 +22,6 @@ export const Timestamp = t.String({ format: 'date-time', examples: ['2026-01-01T
 
 /** JSON object with arbitrary keys (metadata). */
 export const JsonObject = t.Record(t.String(), t.Unknown())
+
+/** OpenAPI security of routes that need a credential: a bearer token (JWT or API key) or the X-API-Key header. */
+export const SECURITY: Record<string, string[]>[] = [{ bearer: [] }, { apiKey: [] }]

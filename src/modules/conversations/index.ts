@@ -1,37 +1,69 @@
 import { Elysia, t } from 'elysia'
 import { ErrorBody } from '../../lib/errors'
+import { SECURITY } from '../../lib/models'
+import type { AuthGuard } from '../auth/guard'
 import { ConversationModel } from './model'
 import type { ConversationService } from './service'
 
 const IdParams = t.Object({ id: t.String({ minLength: 1, maxLength: 128 }) })
 
 /** Conversations: list, create, read, update, delete. */
-export const conversationsModule = (conversations: ConversationService) =>
-  new Elysia({ name: 'conversations', prefix: '/api/conversations', detail: { tags: ['conversations'] } })
+export const conversationsModule = ({
+  conversations,
+  guard,
+}: {
+  conversations: ConversationService
+  guard: AuthGuard
+}) =>
+  new Elysia({
+    name: 'conversations',
+    prefix: '/api/conversations',
+    detail: { tags: ['conversations'], security: SECURITY },
+  })
+    .use(guard)
     .model(ConversationModel)
     .model({ error: ErrorBody })
-    .get('', ({ query }) => conversations.list(query), {
+    .get('', ({ user, query }) => conversations.list(user, query), {
+      role: 'viewer',
       query: 'conversation.ListQuery',
-      response: { 200: 'conversation.Page', 422: 'error' },
+      response: { 200: 'conversation.Page', 401: 'error', 422: 'error', 429: 'error' },
       detail: {
         summary: 'List conversations',
         description: 'Filtered, sorted and paginated; `total` counts all matches.',
       },
     })
-    .post('', async ({ body, status }) => status(201, await conversations.create(body)), {
+    .post('', async ({ user, body, status }) => status(201, await conversations.create(user, body)), {
+      role: 'member',
       body: 'conversation.Create',
-      response: { 201: 'conversation.Conversation', 400: 'error', 422: 'error' },
+      response: {
+        201: 'conversation.Conversation',
+        400: 'error',
+        401: 'error',
+        403: 'error',
+        422: 'error',
+        429: 'error',
+      },
       detail: { summary: 'Create a conversation' },
     })
-    .get('/:id', ({ params }) => conversations.get(params.id), {
+    .get('/:id', ({ user, params }) => conversations.get(user, params.id), {
+      role: 'viewer',
       params: IdParams,
-      response: { 200: 'conversation.Conversation', 404: 'error', 422: 'error' },
+      response: { 200: 'conversation.Conversation', 401: 'error', 404: 'error', 422: 'error', 429: 'error' },
       detail: { summary: 'Get one conversation' },
     })
-    .patch('/:id', ({ params, body }) => conversations.update(params.id, body), {
+    .patch('/:id', ({ user, params, body }) => conversations.update(user, params.id, body), {
+      role: 'member',
       params: IdParams,
       body: 'conversation.Update',
-      response: { 200: 'conversation.Conversation', 400: 'error', 404: 'error', 422: 'error' },
+      response: {
+        200: 'conversation.Conversation',
+        400: 'error',
+        401: 'error',
+        403: 'error',
+        404: 'error',
+        422: 'error',
+        429: 'error',
+      },
       detail: {
         summary: 'Update a conversation',
         description: 'Title, project path and metadata; other fields are rejected.',
@@ -39,13 +71,14 @@ export const conversationsModule = (conversations: ConversationService) =>
     })
     .delete(
       '/:id',
-      async ({ params, status }) => {
-        await conversations.remove(params.id)
+      async ({ user, params, status }) => {
+        await conversations.remove(user, params.id)
         return status(204, undefined)
       },
       {
+        role: 'member',
         params: IdParams,
-        response: { 204: t.Undefined(), 404: 'error', 422: 'error' },
+        response: { 204: t.Undefined(), 401: 'error', 403: 'error', 404: 'error', 422: 'error', 429: 'error' },
         detail: { summary: 'Delete a conversation with its messages and tool calls' },
       },
     )

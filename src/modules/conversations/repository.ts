@@ -6,6 +6,8 @@ export type ConversationRow = typeof conversations.$inferSelect
 export type NewConversationRow = typeof conversations.$inferInsert
 
 export type ConversationFilter = {
+  /** null: every owner (admins) */
+  ownerId: string | null
   projectPath?: string
   titleContains?: string
   startedFrom?: number
@@ -29,9 +31,15 @@ export function createConversationRepository(db: Db) {
     .from(conversations)
     .where(eq(conversations.id, sql.placeholder('id')))
     .prepare()
+  const byIdAndOwner = db
+    .select()
+    .from(conversations)
+    .where(and(eq(conversations.id, sql.placeholder('id')), eq(conversations.ownerId, sql.placeholder('ownerId'))))
+    .prepare()
 
   const where = (f: ConversationFilter): SQL | undefined =>
     and(
+      f.ownerId !== null ? eq(conversations.ownerId, f.ownerId) : undefined,
       f.projectPath !== undefined ? eq(conversations.projectPath, f.projectPath) : undefined,
       f.titleContains ? sql`${conversations.title} LIKE ${`%${escapeLike(f.titleContains)}%`} ESCAPE '\\'` : undefined,
       f.startedFrom !== undefined ? gte(conversations.startedAt, f.startedFrom) : undefined,
@@ -53,8 +61,9 @@ export function createConversationRepository(db: Db) {
       const total = db.select({ n: count() }).from(conversations).where(condition).get()?.n ?? 0
       return { rows, total }
     },
-    async find(id: string) {
-      return byId.get({ id })
+    /** The conversation if it exists and, unless ownerId is null, belongs to that owner. */
+    async find(id: string, ownerId: string | null) {
+      return ownerId === null ? byId.get({ id }) : byIdAndOwner.get({ id, ownerId })
     },
     async insert(row: NewConversationRow) {
       return db.insert(conversations).values(row).returning().get()

@@ -1,3 +1,4 @@
+import { type Actor, ownerScope } from '../../lib/actor'
 import { notFound } from '../../lib/errors'
 import { iso, isoOrNull } from '../../lib/models'
 import type { ConversationDto, ConversationListQuery, CreateConversation, UpdateConversation } from './model'
@@ -29,17 +30,19 @@ export const toConversation = (r: ConversationRow): ConversationDto => ({
 
 /** Domain logic for conversations; knows nothing of HTTP. */
 export function createConversationService(repo: ConversationRepository) {
-  const require = async (id: string) => {
-    const row = await repo.find(id)
+  /** Another owner's conversation is simply not found. */
+  const require = async (actor: Actor, id: string) => {
+    const row = await repo.find(id, ownerScope(actor))
     if (!row) throw notFound('conversation')
     return row
   }
   return {
-    async list(q: ConversationListQuery) {
+    async list(actor: Actor, q: ConversationListQuery) {
       const limit = q.limit ?? 50
       const offset = q.offset ?? 0
       const { rows, total } = await repo.list(
         {
+          ownerId: ownerScope(actor),
           projectPath: q.project_path,
           titleContains: q.q,
           startedFrom: q.date_from ? Date.parse(q.date_from) : undefined,
@@ -51,17 +54,18 @@ export function createConversationService(repo: ConversationRepository) {
       )
       return { items: rows.map(toConversation), total, limit, offset }
     },
-    async get(id: string) {
-      return toConversation(await require(id))
+    async get(actor: Actor, id: string) {
+      return toConversation(await require(actor, id))
     },
-    /** Throws NOT_FOUND unless the conversation exists; for modules that hang records under one. */
-    async assertExists(id: string) {
-      await require(id)
+    /** The owner of a conversation the actor may see (else NOT_FOUND); for modules that hang records under one. */
+    async ownerOf(actor: Actor, id: string) {
+      return (await require(actor, id)).ownerId
     },
-    async create(input: CreateConversation) {
+    async create(actor: Actor, input: CreateConversation) {
       const now = Date.now()
       const row = await repo.insert({
         id: Bun.randomUUIDv7(),
+        ownerId: actor.id,
         title: input.title ?? null,
         projectPath: input.project_path ?? null,
         gitBranch: input.git_branch ?? null,
@@ -73,8 +77,8 @@ export function createConversationService(repo: ConversationRepository) {
       })
       return toConversation(row)
     },
-    async update(id: string, patch: UpdateConversation) {
-      await require(id)
+    async update(actor: Actor, id: string, patch: UpdateConversation) {
+      await require(actor, id)
       const row = await repo.update(id, {
         ...(patch.title !== undefined && { title: patch.title }),
         ...(patch.project_path !== undefined && { projectPath: patch.project_path }),
@@ -84,7 +88,8 @@ export function createConversationService(repo: ConversationRepository) {
       if (!row) throw notFound('conversation')
       return toConversation(row)
     },
-    async remove(id: string) {
+    async remove(actor: Actor, id: string) {
+      await require(actor, id)
       if (!(await repo.delete(id))) throw notFound('conversation')
     },
   }

@@ -3,6 +3,8 @@ import { openapi } from '@elysiajs/openapi'
 import { Elysia } from 'elysia'
 
 const TAGS = [
+  { name: 'auth', description: 'Sign-up, login, tokens and API keys' },
+  { name: 'users', description: 'User management (admins)' },
   { name: 'conversations', description: 'Agent sessions and their totals' },
   { name: 'messages', description: 'Messages of a conversation' },
   { name: 'health', description: 'The service itself' },
@@ -29,6 +31,12 @@ export const docsModule = () => {
             description: 'Keeps, searches and analyses the sessions of AI coding agents (Claude Code first).',
           },
           tags: TAGS,
+          components: {
+            securitySchemes: {
+              bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT or obs_ API key' },
+              apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+            },
+          },
         },
       }),
     )

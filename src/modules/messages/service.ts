@@ -1,3 +1,4 @@
+import type { Actor } from '../../lib/actor'
 import { contentText } from '../../lib/content'
 import { AppError, conflict, notFound } from '../../lib/errors'
 import { iso, isoOrNull } from '../../lib/models'
@@ -55,20 +56,21 @@ export function createMessageService(repo: MessageRepository, conversations: Con
   }
 
   return {
-    async list(conversationId: string, limit = 50, offset = 0) {
-      await conversations.assertExists(conversationId)
+    async list(actor: Actor, conversationId: string, limit = 50, offset = 0) {
+      await conversations.ownerOf(actor, conversationId)
       const { rows, total } = await repo.list(conversationId, limit, offset)
       return { items: await withToolCalls(rows), total, limit, offset }
     },
-    async get(conversationId: string, id: string) {
-      await conversations.assertExists(conversationId)
+    async get(actor: Actor, conversationId: string, id: string) {
+      await conversations.ownerOf(actor, conversationId)
       const row = await repo.find(conversationId, id)
       if (!row) throw notFound('message')
       const [message] = await withToolCalls([row])
       return message as MessageDto
     },
-    async create(conversationId: string, input: CreateMessage) {
-      await conversations.assertExists(conversationId)
+    async create(actor: Actor, conversationId: string, input: CreateMessage) {
+      // records under a conversation belong to its owner, also when an admin adds them
+      const ownerId = await conversations.ownerOf(actor, conversationId)
       if (input.parent_id !== undefined && !(await repo.find(conversationId, input.parent_id)))
         throw invalid('parent_id', 'no message with this id in the conversation')
       const callIds = (input.tool_calls ?? []).map((c) => c.id)
@@ -92,6 +94,7 @@ export function createMessageService(repo: MessageRepository, conversations: Con
           throw invalid('tool_calls', `tool call ${c.id} ends before it starts`)
         return {
           id: c.id,
+          ownerId,
           conversationId,
           messageId: id,
           name: c.name,
@@ -106,6 +109,7 @@ export function createMessageService(repo: MessageRepository, conversations: Con
       const row = await repo.insert(
         {
           id,
+          ownerId,
           conversationId,
           parentId: input.parent_id ?? null,
           type: input.role,
@@ -124,8 +128,8 @@ export function createMessageService(repo: MessageRepository, conversations: Con
       const [message] = await withToolCalls([row])
       return message as MessageDto
     },
-    async remove(conversationId: string, id: string) {
-      await conversations.assertExists(conversationId)
+    async remove(actor: Actor, conversationId: string, id: string) {
+      await conversations.ownerOf(actor, conversationId)
       if (!(await repo.delete(conversationId, id))) throw notFound('message')
     },
   }
