@@ -12,10 +12,23 @@ CREATE TABLE `api_keys` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `api_keys_key_hash_unique` ON `api_keys` (`key_hash`);--> statement-breakpoint
 CREATE INDEX `api_keys_user_idx` ON `api_keys` (`user_id`);--> statement-breakpoint
+CREATE TABLE `conversation_sources` (
+	`conversation_id` text NOT NULL,
+	`source_id` text NOT NULL,
+	PRIMARY KEY(`conversation_id`, `source_id`),
+	FOREIGN KEY (`conversation_id`) REFERENCES `conversations`(`id`) ON UPDATE no action ON DELETE cascade,
+	FOREIGN KEY (`source_id`) REFERENCES `sources`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `conversation_sources_source_idx` ON `conversation_sources` (`source_id`);--> statement-breakpoint
 CREATE TABLE `conversations` (
 	`id` text PRIMARY KEY NOT NULL,
 	`owner_id` text NOT NULL,
 	`title` text,
+	`title_source` text,
+	`custom_title` text,
+	`ai_title` text,
+	`first_prompt` text,
 	`project_path` text,
 	`git_branch` text,
 	`source` text NOT NULL,
@@ -40,18 +53,64 @@ CREATE INDEX `conversations_owner_created_idx` ON `conversations` (`owner_id`,`c
 CREATE INDEX `conversations_owner_started_idx` ON `conversations` (`owner_id`,`started_at`,`id`);--> statement-breakpoint
 CREATE INDEX `conversations_updated_idx` ON `conversations` (`updated_at`,`id`);--> statement-breakpoint
 CREATE INDEX `conversations_project_idx` ON `conversations` (`project_path`,`updated_at`);--> statement-breakpoint
+CREATE TABLE `files` (
+	`id` text PRIMARY KEY NOT NULL,
+	`owner_id` text NOT NULL,
+	`name` text NOT NULL,
+	`stored_path` text NOT NULL,
+	`size` integer NOT NULL,
+	`status` text NOT NULL,
+	`source_id` text,
+	`bytes_done` integer DEFAULT 0 NOT NULL,
+	`lines_done` integer DEFAULT 0 NOT NULL,
+	`messages_added` integer DEFAULT 0 NOT NULL,
+	`tool_calls_added` integer DEFAULT 0 NOT NULL,
+	`lines_skipped` integer DEFAULT 0 NOT NULL,
+	`error` text,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	`finished_at` integer,
+	FOREIGN KEY (`owner_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `files_owner_idx` ON `files` (`owner_id`,`created_at`);--> statement-breakpoint
+CREATE TABLE `import_errors` (
+	`source_id` text NOT NULL,
+	`line` integer NOT NULL,
+	`offset` integer NOT NULL,
+	`reason` text NOT NULL,
+	`message` text NOT NULL,
+	PRIMARY KEY(`source_id`, `line`),
+	FOREIGN KEY (`source_id`) REFERENCES `sources`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE TABLE `jobs` (
+	`id` text PRIMARY KEY NOT NULL,
+	`kind` text NOT NULL,
+	`payload` text NOT NULL,
+	`status` text NOT NULL,
+	`attempts` integer DEFAULT 0 NOT NULL,
+	`lease_until` integer,
+	`last_error` text,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `jobs_status_idx` ON `jobs` (`status`,`created_at`);--> statement-breakpoint
 CREATE TABLE `messages` (
 	`seq` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`id` text NOT NULL,
 	`owner_id` text NOT NULL,
 	`conversation_id` text NOT NULL,
 	`parent_id` text,
+	`logical_parent_id` text,
 	`type` text NOT NULL,
 	`subtype` text,
-	`role` text NOT NULL,
-	`content` text NOT NULL,
+	`role` text,
+	`content` text,
 	`text` text DEFAULT '' NOT NULL,
 	`model` text,
+	`response_key` text,
 	`input_tokens` integer DEFAULT 0 NOT NULL,
 	`output_tokens` integer DEFAULT 0 NOT NULL,
 	`cache_creation_tokens` integer DEFAULT 0 NOT NULL,
@@ -68,6 +127,16 @@ CREATE TABLE `messages` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `messages_id_idx` ON `messages` (`id`);--> statement-breakpoint
 CREATE INDEX `messages_conversation_idx` ON `messages` (`conversation_id`,`timestamp`,`seq`);--> statement-breakpoint
+CREATE INDEX `messages_response_idx` ON `messages` (`owner_id`,`response_key`);--> statement-breakpoint
+CREATE TABLE `raw_lines` (
+	`source_id` text NOT NULL,
+	`line` integer NOT NULL,
+	`offset` integer NOT NULL,
+	`raw` blob NOT NULL,
+	PRIMARY KEY(`source_id`, `line`),
+	FOREIGN KEY (`source_id`) REFERENCES `sources`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
 CREATE TABLE `refresh_tokens` (
 	`id` text PRIMARY KEY NOT NULL,
 	`user_id` text NOT NULL,
@@ -83,6 +152,28 @@ CREATE TABLE `refresh_tokens` (
 CREATE UNIQUE INDEX `refresh_tokens_token_hash_unique` ON `refresh_tokens` (`token_hash`);--> statement-breakpoint
 CREATE INDEX `refresh_tokens_family_idx` ON `refresh_tokens` (`family_id`);--> statement-breakpoint
 CREATE INDEX `refresh_tokens_user_idx` ON `refresh_tokens` (`user_id`);--> statement-breakpoint
+CREATE TABLE `sources` (
+	`id` text PRIMARY KEY NOT NULL,
+	`owner_id` text NOT NULL,
+	`source_key` text NOT NULL,
+	`display_name` text NOT NULL,
+	`bytes_done` integer DEFAULT 0 NOT NULL,
+	`lines_done` integer DEFAULT 0 NOT NULL,
+	`prefix_hash` text,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	FOREIGN KEY (`owner_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `sources_owner_key_idx` ON `sources` (`owner_id`,`source_key`);--> statement-breakpoint
+CREATE TABLE `summaries` (
+	`owner_id` text NOT NULL,
+	`leaf_uuid` text NOT NULL,
+	`summary` text NOT NULL,
+	PRIMARY KEY(`owner_id`, `leaf_uuid`),
+	FOREIGN KEY (`owner_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
 CREATE TABLE `tool_calls` (
 	`id` text NOT NULL,
 	`owner_id` text NOT NULL,
@@ -95,6 +186,7 @@ CREATE TABLE `tool_calls` (
 	`started_at` integer,
 	`ended_at` integer,
 	`duration_ms` integer,
+	`agent_id` text,
 	PRIMARY KEY(`conversation_id`, `id`),
 	FOREIGN KEY (`owner_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade,
 	FOREIGN KEY (`conversation_id`) REFERENCES `conversations`(`id`) ON UPDATE no action ON DELETE cascade,

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
 /** The four token kinds of an Anthropic usage object, shared by conversations and messages. */
 const tokenColumns = () => ({
@@ -73,7 +73,13 @@ export const conversations = sqliteTable(
   {
     id: text('id').primaryKey(),
     ownerId: ownerColumn(),
+    /** the title shown: the user's own, else derived (custom-title, ai-title, summary, first prompt) */
     title: text('title'),
+    /** 'user' once someone set the title through the API: imports no longer change it */
+    titleSource: text('title_source', { enum: ['user', 'custom-title', 'ai-title', 'summary', 'prompt'] }),
+    customTitle: text('custom_title'),
+    aiTitle: text('ai_title'),
+    firstPrompt: text('first_prompt'),
     projectPath: text('project_path'),
     gitBranch: text('git_branch'),
     /** 'api' (created through the API) or 'claude-code' (imported transcript or hooks) */
@@ -111,15 +117,20 @@ export const messages = sqliteTable(
       .notNull()
       .references(() => conversations.id, { onDelete: 'cascade' }),
     parentId: text('parent_id'),
+    /** a compaction boundary's link to the pre-compaction leaf */
+    logicalParentId: text('logical_parent_id'),
     /** transcript line type: user, assistant, system, ... */
     type: text('type').notNull(),
     subtype: text('subtype'),
-    role: text('role', { enum: ['user', 'assistant', 'system'] }).notNull(),
+    /** null for transcript lines that are not messages (progress, snapshots, queue operations, ...) */
+    role: text('role', { enum: ['user', 'assistant', 'system'] }),
     /** a string or a list of content blocks, as given */
-    content: text('content', { mode: 'json' }).$type<unknown>().notNull(),
+    content: text('content', { mode: 'json' }).$type<unknown>(),
     /** plain-text projection of content, for search and previews */
     text: text('text').notNull().default(''),
     model: text('model'),
+    /** `message.id:requestId` of the API response; only the line carrying the response's usage has tokens */
+    responseKey: text('response_key'),
     ...tokenColumns(),
     isSidechain: integer('is_sidechain', { mode: 'boolean' }).notNull().default(false),
     agentId: text('agent_id'),
@@ -130,6 +141,7 @@ export const messages = sqliteTable(
   (m) => [
     uniqueIndex('messages_id_idx').on(m.id),
     index('messages_conversation_idx').on(m.conversationId, m.timestamp, m.seq),
+    index('messages_response_idx').on(m.ownerId, m.responseKey),
   ],
 )
 
@@ -150,10 +162,135 @@ export const toolCalls = sqliteTable(
     startedAt: integer('started_at'),
     endedAt: integer('ended_at'),
     durationMs: integer('duration_ms'),
+    /** the subagent this call started (Task/Agent tools), whose messages carry the same agent id */
+    agentId: text('agent_id'),
   },
   (c) => [
     primaryKey({ columns: [c.conversationId, c.id] }),
     index('tool_calls_message_idx').on(c.messageId),
     index('tool_calls_name_idx').on(c.name),
   ],
+)
+
+/** A transcript file (or upload) being imported: how far it has been read, and a hash of what was read. */
+export const sources = sqliteTable(
+  'sources',
+  {
+    id: text('id').primaryKey(),
+    ownerId: ownerColumn(),
+    /** what identifies the file across imports: its absolute path, or `upload:<file id>` */
+    sourceKey: text('source_key').notNull(),
+    displayName: text('display_name').notNull(),
+    /** bytes imported so far (complete lines only) */
+    bytesDone: integer('bytes_done').notNull().default(0),
+    linesDone: integer('lines_done').notNull().default(0),
+    /** SHA-256 of the first bytesDone bytes, to tell an appended file from a rewritten one */
+    prefixHash: text('prefix_hash'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (s) => [uniqueIndex('sources_owner_key_idx').on(s.ownerId, s.sourceKey)],
+)
+
+/** Every line of every source, byte for byte (terminator included), so a session can be exported exactly. */
+export const rawLines = sqliteTable(
+  'raw_lines',
+  {
+    sourceId: text('source_id')
+      .notNull()
+      .references(() => sources.id, { onDelete: 'cascade' }),
+    line: integer('line').notNull(),
+    offset: integer('offset').notNull(),
+    raw: blob('raw', { mode: 'buffer' }).notNull(),
+  },
+  (r) => [primaryKey({ columns: [r.sourceId, r.line] })],
+)
+
+/** Lines that could not be imported, with where and why. */
+export const importErrors = sqliteTable(
+  'import_errors',
+  {
+    sourceId: text('source_id')
+      .notNull()
+      .references(() => sources.id, { onDelete: 'cascade' }),
+    line: integer('line').notNull(),
+    offset: integer('offset').notNull(),
+    reason: text('reason').notNull(),
+    message: text('message').notNull(),
+  },
+  (e) => [primaryKey({ columns: [e.sourceId, e.line] })],
+)
+
+/** Which sources hold lines of which conversation (a session spans its main file and its subagent files). */
+export const conversationSources = sqliteTable(
+  'conversation_sources',
+  {
+    conversationId: text('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    sourceId: text('source_id')
+      .notNull()
+      .references(() => sources.id, { onDelete: 'cascade' }),
+  },
+  (c) => [
+    primaryKey({ columns: [c.conversationId, c.sourceId] }),
+    index('conversation_sources_source_idx').on(c.sourceId),
+  ],
+)
+
+/** `summary` lines: a title for the conversation that holds the message `leafUuid`, wherever that is imported. */
+export const summaries = sqliteTable(
+  'summaries',
+  {
+    ownerId: ownerColumn(),
+    leafUuid: text('leaf_uuid').notNull(),
+    summary: text('summary').notNull(),
+  },
+  (s) => [primaryKey({ columns: [s.ownerId, s.leafUuid] })],
+)
+
+export const FILE_STATUSES = ['pending', 'processing', 'completed', 'error'] as const
+
+/** Uploaded transcripts and server-side imports, with their progress. */
+export const files = sqliteTable(
+  'files',
+  {
+    id: text('id').primaryKey(),
+    ownerId: ownerColumn(),
+    /** the client's file name or the server path: shown, never used to build a path */
+    name: text('name').notNull(),
+    /** where the bytes are read from: DATA_DIR/uploads/<id>, or the allowed server path */
+    storedPath: text('stored_path').notNull(),
+    size: integer('size').notNull(),
+    status: text('status', { enum: FILE_STATUSES }).notNull(),
+    sourceId: text('source_id'),
+    bytesDone: integer('bytes_done').notNull().default(0),
+    linesDone: integer('lines_done').notNull().default(0),
+    messagesAdded: integer('messages_added').notNull().default(0),
+    toolCallsAdded: integer('tool_calls_added').notNull().default(0),
+    linesSkipped: integer('lines_skipped').notNull().default(0),
+    error: text('error'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    finishedAt: integer('finished_at'),
+  },
+  (f) => [index('files_owner_idx').on(f.ownerId, f.createdAt)],
+)
+
+/** The job queue: a table plus a worker loop, so work survives restarts and several workers can claim jobs. */
+export const jobs = sqliteTable(
+  'jobs',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind').notNull(),
+    payload: text('payload', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    status: text('status', { enum: ['pending', 'running', 'completed', 'failed'] }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    /** a running job whose lease has expired (its worker died) is claimed again */
+    leaseUntil: integer('lease_until'),
+    lastError: text('last_error'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (j) => [index('jobs_status_idx').on(j.status, j.createdAt)],
 )

@@ -31,7 +31,7 @@ export async function consumer(api: Client = createClient('http://localhost:3001
   }
 
   const added = await api.api.conversations({ id: 'some-id' }).messages.post({ role: 'user', content: 'hello' })
-  if (added.data) assertType<Equals<typeof added.data.role, 'user' | 'assistant' | 'system'>>()
+  if (added.data) assertType<Equals<typeof added.data.role, 'user' | 'assistant' | 'system' | null>>()
 
   // @ts-expect-error role must be one of the declared literals
   await api.api.conversations({ id: 'some-id' }).messages.post({ role: 'robot', content: 'hello' })

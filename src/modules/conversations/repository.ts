@@ -78,3 +78,38 @@ export function createConversationRepository(db: Db) {
   }
 }
 export type ConversationRepository = ReturnType<typeof createConversationRepository>
+
+/**
+ * Recomputes a conversation's aggregates from its messages (exact after any change) and, unless a user set the
+ * title, derives it: custom-title, else ai-title, else the summary whose leaf is one of its messages, else the first
+ * prompt. Runs inside the caller's write transaction.
+ */
+export function refreshConversationAggregates(tx: Pick<Db, 'run'>, conversationId: string, now: number) {
+  const id = conversationId
+  tx.run(sql`
+    UPDATE conversations SET
+      message_count = (SELECT count(*) FROM messages WHERE conversation_id = ${id}),
+      input_tokens = (SELECT coalesce(sum(input_tokens), 0) FROM messages WHERE conversation_id = ${id}),
+      output_tokens = (SELECT coalesce(sum(output_tokens), 0) FROM messages WHERE conversation_id = ${id}),
+      cache_creation_tokens = (SELECT coalesce(sum(cache_creation_tokens), 0) FROM messages WHERE conversation_id = ${id}),
+      cache_read_tokens = (SELECT coalesce(sum(cache_read_tokens), 0) FROM messages WHERE conversation_id = ${id}),
+      cost_usd = (SELECT coalesce(sum(cost_usd), 0) FROM messages WHERE conversation_id = ${id}),
+      models = (SELECT json_group_array(model) FROM (SELECT DISTINCT model FROM messages
+                WHERE conversation_id = ${id} AND model IS NOT NULL AND model <> '<synthetic>' ORDER BY model)),
+      started_at = coalesce((SELECT min(timestamp) FROM messages WHERE conversation_id = ${id}), created_at),
+      ended_at = (SELECT max(timestamp) FROM messages WHERE conversation_id = ${id}),
+      updated_at = ${now}
+    WHERE id = ${id}`)
+  tx.run(sql`
+    UPDATE conversations SET (title, title_source) = (
+      SELECT CASE WHEN d.source IS NULL THEN conversations.title ELSE d.title END,
+             coalesce(d.source, conversations.title_source)
+      FROM (SELECT
+        coalesce(custom_title, ai_title, s.summary, first_prompt) AS title,
+        CASE WHEN custom_title IS NOT NULL THEN 'custom-title' WHEN ai_title IS NOT NULL THEN 'ai-title'
+             WHEN s.summary IS NOT NULL THEN 'summary' WHEN first_prompt IS NOT NULL THEN 'prompt' END AS source
+        FROM (SELECT (SELECT summaries.summary FROM summaries JOIN messages m ON m.id = summaries.leaf_uuid
+                      WHERE m.conversation_id = ${id} AND summaries.owner_id = conversations.owner_id
+                      ORDER BY m.seq DESC LIMIT 1) AS summary) AS s) AS d)
+    WHERE id = ${id} AND (title_source IS NULL OR title_source <> 'user')`)
+}

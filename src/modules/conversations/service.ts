@@ -67,6 +67,7 @@ export function createConversationService(repo: ConversationRepository) {
         id: Bun.randomUUIDv7(),
         ownerId: actor.id,
         title: input.title ?? null,
+        titleSource: input.title ? 'user' : null,
         projectPath: input.project_path ?? null,
         gitBranch: input.git_branch ?? null,
         source: 'api',
@@ -80,7 +81,8 @@ export function createConversationService(repo: ConversationRepository) {
     async update(actor: Actor, id: string, patch: UpdateConversation) {
       await require(actor, id)
       const row = await repo.update(id, {
-        ...(patch.title !== undefined && { title: patch.title }),
+        // a title set here is the user's: imports stop deriving one (until it is cleared with null)
+        ...(patch.title !== undefined && { title: patch.title, titleSource: patch.title === null ? null : 'user' }),
         ...(patch.project_path !== undefined && { projectPath: patch.project_path }),
         ...(patch.metadata !== undefined && { metadata: patch.metadata }),
         updatedAt: Date.now(),

@@ -198,6 +198,8 @@ export type NormalizedRecord = {
   toolUses: ToolUse[]
   toolResults: ToolResult[]
   title: Title | null
+  /** a subagent and the tool call that started it: from an agent_progress line or a Task/Agent tool result */
+  agentLink: { agentId: string; toolUseId: string } | null
 }
 
 /** Characters of a tool result's text kept in `ToolResult.excerpt`. */
@@ -326,5 +328,17 @@ export function normalizeRecord(
     toolUses,
     toolResults,
     title: titleOf(kind, line),
+    agentLink: agentLinkOf(line, data, toolResults),
   }
+}
+
+function agentLinkOf(line: Json, data: Json | null, toolResults: ToolResult[]) {
+  const progressAgent = asString(data?.agentId)
+  const spawnedBy = asString(line.parentToolUseID)
+  if (data?.type === 'agent_progress' && progressAgent && spawnedBy)
+    return { agentId: progressAgent, toolUseId: spawnedBy }
+  const resultAgent = asString(asObject(line.toolUseResult)?.agentId)
+  const [result] = toolResults
+  if (resultAgent && result && toolResults.length === 1) return { agentId: resultAgent, toolUseId: result.toolUseId }
+  return null
 }

@@ -67,7 +67,9 @@ export const Message = t.Object(
     parent_id: t.Union([t.String(), t.Null()]),
     type: t.String(),
     subtype: t.Union([t.String(), t.Null()]),
-    role: t.Union([t.Literal('user'), t.Literal('assistant'), t.Literal('system')]),
+    role: t.Union([t.Literal('user'), t.Literal('assistant'), t.Literal('system'), t.Null()], {
+      description: 'null for transcript lines that are not messages (progress, ...)',
+    }),
     content: t.Unknown({ description: 'A string or a list of content blocks' }),
     text: t.String({ description: 'Plain-text projection of the content' }),
     model: t.Union([t.String(), t.Null()]),

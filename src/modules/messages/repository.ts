@@ -1,6 +1,7 @@
 import { and, asc, count, eq, inArray, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { messages, toolCalls } from '../../db/schema'
+import { refreshConversationAggregates } from '../conversations/repository'
 
 export type MessageRow = typeof messages.$inferSelect
 export type NewMessageRow = typeof messages.$inferInsert
@@ -17,23 +18,6 @@ export function createMessageRepository(db: Db) {
     .from(messages)
     .where(and(eq(messages.conversationId, sql.placeholder('conversationId')), eq(messages.id, sql.placeholder('id'))))
     .prepare()
-
-  /** Recomputes a conversation's aggregates from its messages (exact after any change). */
-  const refreshAggregates = (tx: Pick<Db, 'run'>, conversationId: string, now: number) =>
-    tx.run(sql`
-      UPDATE conversations SET
-        message_count = (SELECT count(*) FROM messages WHERE conversation_id = ${conversationId}),
-        input_tokens = (SELECT coalesce(sum(input_tokens), 0) FROM messages WHERE conversation_id = ${conversationId}),
-        output_tokens = (SELECT coalesce(sum(output_tokens), 0) FROM messages WHERE conversation_id = ${conversationId}),
-        cache_creation_tokens = (SELECT coalesce(sum(cache_creation_tokens), 0) FROM messages WHERE conversation_id = ${conversationId}),
-        cache_read_tokens = (SELECT coalesce(sum(cache_read_tokens), 0) FROM messages WHERE conversation_id = ${conversationId}),
-        cost_usd = (SELECT coalesce(sum(cost_usd), 0) FROM messages WHERE conversation_id = ${conversationId}),
-        models = (SELECT json_group_array(model) FROM (SELECT DISTINCT model FROM messages
-                  WHERE conversation_id = ${conversationId} AND model IS NOT NULL ORDER BY model)),
-        started_at = coalesce((SELECT min(timestamp) FROM messages WHERE conversation_id = ${conversationId}), created_at),
-        ended_at = (SELECT max(timestamp) FROM messages WHERE conversation_id = ${conversationId}),
-        updated_at = ${now}
-      WHERE id = ${conversationId}`)
 
   return {
     async list(conversationId: string, limit: number, offset: number) {
@@ -69,8 +53,9 @@ export function createMessageRepository(db: Db) {
       return db.transaction(
         (tx) => {
           const inserted = tx.insert(messages).values(row).returning().get()
+          tx.run(sql`INSERT INTO messages_fts (rowid, text) VALUES (${inserted.seq}, ${inserted.text})`)
           if (calls.length > 0) tx.insert(toolCalls).values(calls).run()
-          refreshAggregates(tx, row.conversationId, row.createdAt)
+          refreshConversationAggregates(tx, row.conversationId, row.createdAt)
           return inserted
         },
         { behavior: 'immediate' },
@@ -85,7 +70,7 @@ export function createMessageRepository(db: Db) {
             .where(and(eq(messages.conversationId, conversationId), eq(messages.id, id)))
             .returning({ id: messages.id })
             .get()
-          if (gone) refreshAggregates(tx, conversationId, Date.now())
+          if (gone) refreshConversationAggregates(tx, conversationId, Date.now())
           return gone !== undefined
         },
         { behavior: 'immediate' },

@@ -1,0 +1,309 @@
+import type { Pricing } from '../../lib/pricing'
+import { DEFAULT_MAX_LINE_BYTES, type JsonlLine, readJsonl } from './jsonl'
+import { type NormalizedRecord, normalizeRecord } from './records'
+import type { ChunkPlan, ConversationPlan, IngestRepository, LinePlan, NewMessage } from './repository'
+import { responseKey, usageTotal } from './usage'
+
+/** Lines per committed chunk: large enough to amortise the transaction, small enough to keep reads responsive. */
+const CHUNK_LINES = 2000
+const CHUNK_BYTES = 8 * 1024 * 1024
+const FIRST_PROMPT_CHARS = 200
+const KEPT_ERRORS = 20
+const BOM = new Uint8Array([0xef, 0xbb, 0xbf])
+const encoder = new TextEncoder()
+
+export type ImportProgress = {
+  bytesDone: number
+  bytesTotal: number
+  linesDone: number
+  messagesAdded: number
+  toolCallsAdded: number
+  linesSkipped: number
+}
+export type LineError = { line: number; offset: number; reason: string; message: string }
+export type ImportResult = ImportProgress & {
+  sourceId: string
+  /** the file no longer started with what was imported before, so it was read again from the start */
+  rewritten: boolean
+  conversationIds: string[]
+  /** the first few bad lines (all of them are stored; see the files API) */
+  errors: LineError[]
+}
+export type ImportInput = {
+  ownerId: string
+  /** the file to read */
+  path: string
+  /** identifies the file across imports (its absolute path, or upload:<id>), for incremental re-imports */
+  sourceKey: string
+  displayName: string
+  onProgress?: (progress: ImportProgress) => void | Promise<void>
+}
+
+/** The exact bytes of a line as it was in the file, terminator included. */
+function rawBytes(l: JsonlLine): Uint8Array {
+  const body = l.kind === 'error' && l.bytes ? l.bytes : encoder.encode(l.text ?? '')
+  const head = l.bom ? BOM : new Uint8Array(0)
+  const tail = encoder.encode(l.terminator)
+  const out = new Uint8Array(head.length + body.length + tail.length)
+  out.set(head, 0)
+  out.set(body, head.length)
+  out.set(tail, head.length + body.length)
+  return out
+}
+
+const lineEnd = (l: JsonlLine) => l.offset + l.length + l.terminator.length
+
+/** A prompt a person typed: not meta, not a compaction summary, not a tool result, not a command wrapper. */
+function promptOf(r: NormalizedRecord): string | null {
+  if (r.role !== 'user' || r.isMeta || r.isCompactSummary || r.isSidechain || r.toolResults.length > 0) return null
+  const text = r.text.trim()
+  if (!text || text.startsWith('<') || text.startsWith('[Request interrupted')) return null
+  return text.length > FIRST_PROMPT_CHARS ? `${text.slice(0, FIRST_PROMPT_CHARS - 1)}…` : text
+}
+
+/**
+ * Imports Claude Code transcripts: streams a file from where the last import stopped, maps its lines, counts each API
+ * response's usage once, and commits in chunks (each one atomic, the offset with it) while yielding to other work.
+ */
+export function createIngestService(
+  repo: IngestRepository,
+  { pricing, maxLineBytes = DEFAULT_MAX_LINE_BYTES }: { pricing: Pricing; maxLineBytes?: number },
+) {
+  async function hashPrefix(file: ReturnType<typeof Bun.file>, end: number) {
+    const hasher = new Bun.CryptoHasher('sha256')
+    const step = 16 * 1024 * 1024
+    for (let at = 0; at < end; at += step) hasher.update(await file.slice(at, Math.min(end, at + step)).bytes())
+    return hasher
+  }
+
+  async function importFile(input: ImportInput): Promise<ImportResult> {
+    const { ownerId } = input
+    const file = Bun.file(input.path)
+    const size = file.size
+    const now = Date.now()
+    let source =
+      (await repo.findSource(ownerId, input.sourceKey)) ??
+      (await repo.createSource({
+        id: Bun.randomUUIDv7(),
+        ownerId,
+        sourceKey: input.sourceKey,
+        displayName: input.displayName,
+        createdAt: now,
+        updatedAt: now,
+      }))
+
+    // Resume after what was imported, unless the file no longer starts with it (rewritten): then read it all again.
+    let hasher = new Bun.CryptoHasher('sha256')
+    let rewritten = false
+    if (source.bytesDone > 0) {
+      const prefix = size >= source.bytesDone ? await hashPrefix(file, source.bytesDone) : null
+      if (prefix && prefix.copy().digest('hex') === source.prefixHash) hasher = prefix
+      else {
+        rewritten = true
+        await repo.resetSource(source.id, now)
+        source = { ...source, bytesDone: 0, linesDone: 0, prefixHash: null }
+      }
+    }
+
+    const progress: ImportProgress = {
+      bytesDone: source.bytesDone,
+      bytesTotal: size,
+      linesDone: 0,
+      messagesAdded: 0,
+      toolCallsAdded: 0,
+      linesSkipped: 0,
+    }
+    const errors: LineError[] = []
+    const conversationIds = new Set<string>()
+    const owners = new Map<string, string>()
+    const usage = new Map<string, { uuid: string; total: number }>()
+    let lastSession: string | null = null
+    let lastTimestamp = now
+    let linesDone = source.linesDone
+
+    const commit = async (chunk: JsonlLine[]) => {
+      const last = chunk.at(-1)
+      if (!last) return
+      const records = chunk.map((l) => (l.kind === 'record' ? normalizeRecord(l.value) : null))
+
+      const unknownSessions = [
+        ...new Set(records.map((r) => r?.sessionId).filter((s): s is string => !!s && !owners.has(s))),
+      ]
+      for (const [id, owner] of await repo.conversationOwners(unknownSessions)) owners.set(id, owner)
+      const unseenKeys = [
+        ...new Set(records.map((r) => (r ? responseKey(r) : null)).filter((k): k is string => !!k && !usage.has(k))),
+      ]
+      for (const a of await repo.attributedUsage(ownerId, unseenKeys))
+        if (a.key) usage.set(a.key, { uuid: a.uuid, total: a.total })
+
+      const plans: LinePlan[] = []
+      const sessions = new Map<string, ConversationPlan>()
+      const summaries: ChunkPlan['summaries'] = []
+      const zeroUsageOf: string[] = []
+      const pendingByUuid = new Map<string, NewMessage>()
+      const fail = (plan: LinePlan, reason: string, message: string) => {
+        plan.error = { reason, message }
+        progress.linesSkipped++
+        if (errors.length < KEPT_ERRORS) errors.push({ line: plan.line, offset: plan.offset, reason, message })
+      }
+
+      chunk.forEach((l, i) => {
+        const plan: LinePlan = { line: l.line, offset: l.offset, raw: rawBytes(l) }
+        plans.push(plan)
+        if (l.kind === 'error') return fail(plan, l.error.reason, l.error.message)
+        const r = records[i]
+        if (!r) return
+        if (r.timestamp !== null) lastTimestamp = r.timestamp
+        if (r.title?.kind === 'summary') {
+          if (r.title.leafUuid) summaries.push({ leafUuid: r.title.leafUuid, summary: r.title.title })
+          return
+        }
+        const sessionId = r.sessionId ?? lastSession
+        if (!sessionId) return r.uuid ? fail(plan, 'no_session', 'line has a uuid but no sessionId') : undefined
+        if (owners.has(sessionId) && owners.get(sessionId) !== ownerId)
+          return fail(plan, 'foreign_session', `session ${sessionId} belongs to another account`)
+        owners.set(sessionId, ownerId)
+        lastSession = sessionId
+
+        const session = sessions.get(sessionId) ?? {
+          id: sessionId,
+          projectPath: null,
+          gitBranch: null,
+          version: null,
+          customTitle: null,
+          aiTitle: null,
+          firstPrompt: null,
+          startedAt: r.timestamp ?? lastTimestamp,
+        }
+        sessions.set(sessionId, session)
+        session.projectPath ??= r.cwd
+        session.gitBranch = r.gitBranch ?? session.gitBranch
+        session.version = r.version ?? session.version
+        if (r.title?.kind === 'custom-title') session.customTitle = r.title.title
+        if (r.title?.kind === 'ai-title') session.aiTitle = r.title.title
+        // A line with usage but no uuid (minimal or very old lines) is stored under its response's id, so its
+        // tokens count and a second copy of it is recognised.
+        const key = responseKey(r)
+        const uuid = r.uuid ?? (key ? `response:${key}` : null)
+        if (!uuid) return
+        session.firstPrompt ??= promptOf(r)
+
+        const timestamp = r.timestamp ?? lastTimestamp
+        const message: NewMessage = {
+          id: uuid,
+          ownerId,
+          conversationId: sessionId,
+          parentId: r.parentUuid,
+          logicalParentId: r.logicalParentUuid,
+          type: r.type,
+          subtype: r.subtype,
+          role: r.role,
+          content: r.content,
+          text: r.text,
+          model: r.model,
+          responseKey: key,
+          isSidechain: r.isSidechain,
+          agentId: r.agentId,
+          metadata: {
+            ...(r.isMeta && { is_meta: true }),
+            ...(r.isCompactSummary && { is_compact_summary: true }),
+            ...(r.isApiError && { is_api_error: true }),
+          },
+          timestamp,
+          createdAt: now,
+        }
+        // Usage: this line carries its response's usage if it is the first seen or has a larger total.
+        if (key && r.usage) {
+          const total = usageTotal(r.usage)
+          const current = usage.get(key)
+          if (!current || total > current.total) {
+            if (current) {
+              const pending = pendingByUuid.get(current.uuid)
+              if (pending)
+                Object.assign(pending, {
+                  inputTokens: 0,
+                  outputTokens: 0,
+                  cacheCreationTokens: 0,
+                  cacheReadTokens: 0,
+                  costUsd: 0,
+                })
+              else zeroUsageOf.push(current.uuid)
+            }
+            usage.set(key, { uuid, total })
+            Object.assign(message, { ...r.usage, costUsd: pricing.costOf(r.model, r.usage) })
+          }
+        }
+        pendingByUuid.set(uuid, message)
+        plan.message = message
+        plan.toolUses = r.toolUses.map((u) => ({ ...u, at: timestamp }))
+        plan.toolResults = r.toolResults.map((t) => ({
+          id: t.toolUseId,
+          result: t.excerpt,
+          isError: t.isError,
+          at: timestamp,
+        }))
+        if (r.agentLink) plan.agentLink = r.agentLink
+      })
+
+      const bytesDone = lineEnd(last)
+      hasher.update(await file.slice(progress.bytesDone, bytesDone).bytes())
+      linesDone = last.line
+      const result = await repo.applyChunk({
+        sourceId: source.id,
+        ownerId,
+        now: Date.now(),
+        bytesDone,
+        linesDone,
+        prefixHash: hasher.copy().digest('hex'),
+        lines: plans,
+        conversations: [...sessions.values()],
+        summaries,
+        zeroUsageOf,
+      })
+      for (const id of result.conversationIds) conversationIds.add(id)
+      progress.bytesDone = bytesDone
+      progress.linesDone += chunk.length
+      progress.messagesAdded += result.messagesAdded
+      progress.toolCallsAdded += result.toolCallsAdded
+      await input.onProgress?.({ ...progress })
+      await Bun.sleep(0) // let requests in between chunks
+    }
+
+    if (source.bytesDone < size) {
+      const reader = readJsonl(file.slice(source.bytesDone).stream(), {
+        offset: source.bytesDone,
+        line: source.linesDone + 1,
+        maxLineBytes,
+      })
+      let chunk: JsonlLine[] = []
+      let chunkBytes = 0
+      for await (const line of reader) {
+        chunk.push(line)
+        chunkBytes += line.length
+        if (chunk.length >= CHUNK_LINES || chunkBytes >= CHUNK_BYTES) {
+          await commit(chunk)
+          chunk = []
+          chunkBytes = 0
+        }
+      }
+      await commit(chunk)
+    }
+    return { ...progress, sourceId: source.id, rewritten, conversationIds: [...conversationIds], errors }
+  }
+
+  return {
+    importFile,
+    /** The original transcript lines of a conversation (main and subagent files), byte for byte. */
+    exportJsonl(conversationId: string): ReadableStream<Uint8Array> {
+      const lines = repo.exportLines(conversationId)
+      return new ReadableStream({
+        async pull(controller) {
+          const next = await lines.next()
+          if (next.done) controller.close()
+          else controller.enqueue(next.value)
+        },
+      })
+    },
+  }
+}
+export type IngestService = ReturnType<typeof createIngestService>
