@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { Elysia } from 'elysia'
 import type { Logger } from 'pino'
 import { Registry } from 'prom-client'
@@ -15,7 +16,14 @@ import { conversationsModule } from './modules/conversations'
 import { createConversationRepository } from './modules/conversations/repository'
 import { createConversationService } from './modules/conversations/service'
 import { docsModule } from './modules/docs'
+import { filesModule } from './modules/files'
+import { createFileRepository } from './modules/files/repository'
+import { createFileService, IMPORT_FILE_JOB } from './modules/files/service'
 import { healthModule } from './modules/health'
+import { createIngestRepository } from './modules/ingest/repository'
+import { createIngestService } from './modules/ingest/service'
+import { createJobRepository } from './modules/jobs/repository'
+import { createJobQueue } from './modules/jobs/service'
 import { messagesModule } from './modules/messages'
 import { createMessageRepository } from './modules/messages/repository'
 import { createMessageService } from './modules/messages/service'
@@ -36,17 +44,35 @@ export function createApp({ config, db, logger, pricing }: AppDeps) {
   const authLimiter = createRateLimiter({ max: config.authRateLimit, windowMs: MINUTE })
   const conversations = createConversationService(createConversationRepository(db))
   const messages = createMessageService(createMessageRepository(db), conversations, pricing)
+  const ingest = createIngestService(createIngestRepository(db), { pricing, maxLineBytes: config.maxLineBytes })
+  // the queue and the file service need each other: jobs run files.process, files enqueue jobs
+  const queue = createJobQueue({
+    repo: createJobRepository(db),
+    logger,
+    handlers: { [IMPORT_FILE_JOB]: (payload, { signal }) => files.process(String(payload.fileId), signal) },
+  })
+  const files = createFileService({
+    repo: createFileRepository(db),
+    ingest,
+    enqueue: queue.enqueue,
+    uploadsDir: join(config.dataDir, 'uploads'),
+    maxUploadBytes: config.maxUploadBytes,
+    importRoots: config.importRoots,
+  })
+  queue.start()
 
   // normalize: false, so unknown body fields are rejected (422) instead of silently dropped.
   return new Elysia({ normalize: false })
-    .use(httpPlugin({ logger, registry, maxBodyBytes: config.maxBodyBytes }))
+    .use(httpPlugin({ logger, registry, maxBodyBytes: config.maxBodyBytes, maxUploadBytes: config.maxUploadBytes }))
     .use(securityPlugin({ corsOrigins: config.corsOrigins, hstsMaxAge: config.hstsMaxAge }))
     .use(docsModule())
     .use(healthModule({ db, dbPath: config.dbPath, registry }))
     .use(authModule({ auth, users, guard, authLimiter, trustProxy: config.trustProxy }))
     .use(usersModule({ users, guard }))
-    .use(conversationsModule({ conversations, guard }))
+    .use(conversationsModule({ conversations, ingest, guard }))
     .use(messagesModule({ messages, guard }))
+    .use(filesModule({ files, guard, importLimiter: authLimiter }))
+    .onStop(() => queue.stop())
 }
 
 export type App = ReturnType<typeof createApp>

@@ -1,4 +1,4 @@
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 // Plain TypeBox: Elysia's t.Integer also accepts numeric strings, which would skip the conversion checked here.
 import { Type as t } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
@@ -18,6 +18,9 @@ const EnvSchema = t.Object({
   JWT_SECRET: t.Optional(t.String({ minLength: 32 })),
   MAX_BODY_MB: t.Number({ exclusiveMinimum: 0, maximum: 1024, default: 10 }),
   PRICES_FILE: t.Optional(t.String({ minLength: 1 })),
+  MAX_UPLOAD_MB: t.Number({ exclusiveMinimum: 0, default: 1024 }),
+  MAX_LINE_MB: t.Number({ exclusiveMinimum: 0, maximum: 1024, default: 64 }),
+  IMPORT_ROOTS: t.String({ default: '', description: 'comma-separated server folders admins may import from' }),
   ALLOW_SIGNUP: t.Boolean({ default: false }),
   TRUST_PROXY: t.Boolean({ default: false }),
   HSTS_MAX_AGE: t.Integer({ minimum: 0, default: 0, description: 'seconds; 0 sends no Strict-Transport-Security' }),
@@ -39,6 +42,11 @@ export type Config = {
   maxBodyBytes: number
   /** model price overrides read from PRICES_FILE, on top of the built-in table */
   prices: Record<string, ModelPrice>
+  maxUploadBytes: number
+  /** transcript lines longer than this are reported and skipped */
+  maxLineBytes: number
+  /** absolute server folders that POST /api/files/import-path may read (empty: none) */
+  importRoots: string[]
   /** anyone may register (after the first user, who becomes admin) */
   allowSignup: boolean
   /** take the client address from X-Forwarded-For (only behind a proxy that sets it) */
@@ -105,6 +113,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jwtSecretGenerated: !parsed.JWT_SECRET,
     maxBodyBytes: Math.floor(parsed.MAX_BODY_MB * 1024 * 1024),
     prices: parsed.PRICES_FILE ? readPrices(parsed.PRICES_FILE) : {},
+    maxUploadBytes: Math.floor(parsed.MAX_UPLOAD_MB * 1024 * 1024),
+    maxLineBytes: Math.floor(parsed.MAX_LINE_MB * 1024 * 1024),
+    importRoots: parsed.IMPORT_ROOTS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((root) => resolve(root)),
     allowSignup: parsed.ALLOW_SIGNUP,
     trustProxy: parsed.TRUST_PROXY,
     hstsMaxAge: parsed.HSTS_MAX_AGE,

@@ -3,6 +3,7 @@ import { createApp } from './app'
 import { ConfigError, loadConfig } from './config'
 import { closeDatabase, openDatabase } from './db/client'
 import { runMigrations } from './db/migrate'
+import { MULTIPART_SLACK } from './lib/http'
 import { createPricing } from './lib/pricing'
 
 const SHUTDOWN_GRACE_MS = 10_000
@@ -25,7 +26,7 @@ function start() {
   const app = createApp({ config, db, logger, pricing: createPricing(config.prices) }).listen({
     port: config.port,
     hostname: config.host,
-    maxRequestBodySize: config.maxBodyBytes,
+    maxRequestBodySize: Math.max(config.maxBodyBytes, config.maxUploadBytes + MULTIPART_SLACK),
   })
   logger.info({ url: app.server?.url.href, db: config.dbPath }, 'observatory listening')
 
@@ -41,6 +42,7 @@ function start() {
       const timedOut = await Promise.race([drained.then(() => false), Bun.sleep(SHUTDOWN_GRACE_MS).then(() => true)])
       if (timedOut) await server.stop(true)
     }
+    await app.stop(true) // runs the app's stop hooks: the job queue stops at its next chunk boundary
     closeDatabase(db)
     logger.info('stopped')
     process.exit(0)

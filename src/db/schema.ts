@@ -261,9 +261,10 @@ export const files = sqliteTable(
     name: text('name').notNull(),
     /** where the bytes are read from: DATA_DIR/uploads/<id>, or the allowed server path */
     storedPath: text('stored_path').notNull(),
+    /** the import source it feeds: the same key again continues where the last import stopped */
+    sourceKey: text('source_key').notNull(),
     size: integer('size').notNull(),
     status: text('status', { enum: FILE_STATUSES }).notNull(),
-    sourceId: text('source_id'),
     bytesDone: integer('bytes_done').notNull().default(0),
     linesDone: integer('lines_done').notNull().default(0),
     messagesAdded: integer('messages_added').notNull().default(0),

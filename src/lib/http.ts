@@ -6,6 +6,8 @@ import { AppError, type ErrorBody } from './errors'
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/
 const COMPRESS_FROM_BYTES = 1024
+/** room for the multipart boundaries and headers around an upload */
+export const MULTIPART_SLACK = 1024 * 1024
 
 /**
  * Elysia reports a coerced query number that breaks its bounds (limit=500) with an empty path; the key is found
@@ -26,10 +28,12 @@ export function httpPlugin({
   logger,
   registry,
   maxBodyBytes,
+  maxUploadBytes,
 }: {
   logger: Logger
   registry: Registry
   maxBodyBytes: number
+  maxUploadBytes: number
 }) {
   const info = new WeakMap<Request, RequestInfo>()
   const requests = new Counter({

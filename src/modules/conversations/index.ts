@@ -2,19 +2,16 @@ import { Elysia, t } from 'elysia'
 import { ErrorBody } from '../../lib/errors'
 import { SECURITY } from '../../lib/models'
 import type { AuthGuard } from '../auth/guard'
+import type { IngestService } from '../ingest/service'
 import { ConversationModel } from './model'
 import type { ConversationService } from './service'
 
 const IdParams = t.Object({ id: t.String({ minLength: 1, maxLength: 128 }) })
 
-/** Conversations: list, create, read, update, delete. */
-export const conversationsModule = ({
-  conversations,
-  guard,
-}: {
-  conversations: ConversationService
-  guard: AuthGuard
-}) =>
+type Deps = { conversations: ConversationService; ingest: IngestService; guard: AuthGuard }
+
+/** Conversations: list, create, read, update, delete, export. */
+export const conversationsModule = ({ conversations, ingest, guard }: Deps) =>
   new Elysia({
     name: 'conversations',
     prefix: '/api/conversations',
@@ -80,5 +77,34 @@ export const conversationsModule = ({
         params: IdParams,
         response: { 204: t.Undefined(), 401: 'error', 403: 'error', 404: 'error', 422: 'error', 429: 'error' },
         detail: { summary: 'Delete a conversation with its messages and tool calls' },
+      },
+    )
+    .get(
+      '/:id/export',
+      async ({ user, params }) => {
+        await conversations.ownerOf(user, params.id)
+        return new Response(ingest.exportJsonl(params.id), {
+          headers: {
+            'content-type': 'application/x-ndjson',
+            'content-disposition': `attachment; filename="${params.id.replace(/[^\w.-]/g, '_')}.jsonl"`,
+          },
+        })
+      },
+      {
+        role: 'viewer',
+        params: IdParams,
+        query: t.Object({ format: t.Optional(t.Literal('jsonl', { default: 'jsonl' })) }),
+        response: {
+          200: t.Any({ description: 'The transcript lines' }),
+          401: 'error',
+          404: 'error',
+          422: 'error',
+          429: 'error',
+        },
+        detail: {
+          summary: 'Export a conversation',
+          description:
+            '`jsonl`: the original transcript lines of every imported file of the session (main file, then subagent files), byte for byte.',
+        },
       },
     )

@@ -222,9 +222,10 @@ export function createIngestRepository(db: Db) {
           const touched = new Set<string>()
           for (const c of plan.conversations) {
             upsertConversation.run({ ...c, ownerId, now })
-            linkSource.run({ conversationId: c.id, sourceId })
             touched.add(c.id)
           }
+          // a source is part of a conversation's export once it added messages to it (a second copy of a file adds none)
+          const contributed = new Set<string>()
           const seqBefore = (maxSeq.get() as { seq: number }).seq
           let messagesAdded = 0
           let toolCallsAdded = 0
@@ -268,6 +269,7 @@ export function createIngestRepository(db: Db) {
               continue
             }
             messagesAdded++
+            contributed.add(m.conversationId)
             for (const u of l.toolUses ?? []) {
               upsertToolUse.run({
                 id: u.id,
@@ -296,6 +298,7 @@ export function createIngestRepository(db: Db) {
                 toolUseId: l.agentLink.toolUseId,
               })
           }
+          for (const conversationId of contributed) linkSource.run({ conversationId, sourceId })
           for (const uuid of plan.zeroUsageOf) zeroUsage.run({ id: uuid, ownerId: ownerId })
           indexText.run({ after: seqBefore })
           if (plan.summaries.length > 0) {

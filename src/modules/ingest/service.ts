@@ -37,6 +37,8 @@ export type ImportInput = {
   sourceKey: string
   displayName: string
   onProgress?: (progress: ImportProgress) => void | Promise<void>
+  /** stops the import between two chunks (what was committed stays; the next import resumes there) */
+  signal?: AbortSignal
 }
 
 /** The exact bytes of a line as it was in the file, terminator included. */
@@ -147,11 +149,14 @@ export function createIngestService(
         if (errors.length < KEPT_ERRORS) errors.push({ line: plan.line, offset: plan.offset, reason, message })
       }
 
-      chunk.forEach((l, i) => {
+      for (const [i, l] of chunk.entries()) planLine(l, records[i] ?? null)
+      function planLine(l: JsonlLine, r: NormalizedRecord | null): void {
         const plan: LinePlan = { line: l.line, offset: l.offset, raw: rawBytes(l) }
         plans.push(plan)
-        if (l.kind === 'error') return fail(plan, l.error.reason, l.error.message)
-        const r = records[i]
+        if (l.kind === 'error') {
+          fail(plan, l.error.reason, l.error.message)
+          return
+        }
         if (!r) return
         if (r.timestamp !== null) lastTimestamp = r.timestamp
         if (r.title?.kind === 'summary') {
@@ -159,9 +164,14 @@ export function createIngestService(
           return
         }
         const sessionId = r.sessionId ?? lastSession
-        if (!sessionId) return r.uuid ? fail(plan, 'no_session', 'line has a uuid but no sessionId') : undefined
-        if (owners.has(sessionId) && owners.get(sessionId) !== ownerId)
-          return fail(plan, 'foreign_session', `session ${sessionId} belongs to another account`)
+        if (!sessionId) {
+          if (r.uuid) fail(plan, 'no_session', 'line has a uuid but no sessionId')
+          return
+        }
+        if (owners.has(sessionId) && owners.get(sessionId) !== ownerId) {
+          fail(plan, 'foreign_session', `session ${sessionId} belongs to another account`)
+          return
+        }
         owners.set(sessionId, ownerId)
         lastSession = sessionId
 
@@ -243,7 +253,7 @@ export function createIngestService(
           at: timestamp,
         }))
         if (r.agentLink) plan.agentLink = r.agentLink
-      })
+      }
 
       const bytesDone = lineEnd(last)
       hasher.update(await file.slice(progress.bytesDone, bytesDone).bytes())
@@ -267,6 +277,7 @@ export function createIngestService(
       progress.toolCallsAdded += result.toolCallsAdded
       await input.onProgress?.({ ...progress })
       await Bun.sleep(0) // let requests in between chunks
+      input.signal?.throwIfAborted()
     }
 
     if (source.bytesDone < size) {

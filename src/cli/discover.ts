@@ -1,0 +1,123 @@
+import { existsSync, type Stats } from 'node:fs'
+import { access, constants, readdir, stat } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { CliError, messageOf } from './errors'
+
+/** A transcript file found on disk. `path` is absolute: it is also the source key that makes re-imports incremental. */
+export type Transcript = { path: string; displayName: string; size: number; mtimeMs: number }
+
+export type Scan = {
+  files: Transcript[]
+  /** every folder walked, with its mtime: a new file changes it, so watch can poll folders cheaply */
+  dirs: Map<string, number>
+  /** folders inside the given ones that could not be read (not fatal) */
+  warnings: string[]
+}
+
+const expandHome = (p: string, home: string) => (p === '~' || p.startsWith('~/') ? join(home, p.slice(1)) : p)
+
+/**
+ * Where Claude Code keeps transcripts: `<dir>/projects` for each folder of CLAUDE_CONFIG_DIR (comma-separated), else
+ * ~/.claude/projects and ~/.config/claude/projects; only those that exist.
+ */
+export function defaultRoots(env: Record<string, string | undefined> = process.env, home = homedir()) {
+  const configDirs = (env.CLAUDE_CONFIG_DIR ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+  const candidates =
+    configDirs.length > 0
+      ? configDirs.map((d) => join(resolve(expandHome(d, home)), 'projects'))
+      : [join(home, '.claude', 'projects'), join(home, '.config', 'claude', 'projects')]
+  return { candidates, existing: candidates.filter((p) => existsSync(p)) }
+}
+
+/** The path as the user would type it from here: relative when under the working folder, else absolute. */
+export function displayNameOf(path: string, cwd = process.cwd()) {
+  const rel = relative(cwd, path)
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path
+}
+
+/**
+ * Orders files by path segments, so `<session>.jsonl` comes right before `<session>/subagents/agent-*.jsonl` (its
+ * conversation and tool calls exist before the subagent lines link to them).
+ */
+export function compareTranscriptPaths(a: string, b: string) {
+  const sa = a.replace(/\.jsonl$/, '').split(sep)
+  const sb = b.replace(/\.jsonl$/, '').split(sep)
+  for (let i = 0; i < Math.min(sa.length, sb.length); i++) {
+    const x = sa[i] as string
+    const y = sb[i] as string
+    if (x !== y) return x < y ? -1 : 1
+  }
+  return sa.length - sb.length
+}
+
+/**
+ * Finds the transcripts under the given paths: a file is taken as it is; a folder is walked for `*.jsonl` (subagents/
+ * folders included), following symlinks but never the same folder or file twice, so symlink loops end.
+ * A path that does not exist or cannot be read is fatal (CliError).
+ */
+export async function findTranscripts(paths: string[], cwd = process.cwd()): Promise<Scan> {
+  const files: Transcript[] = []
+  const dirs = new Map<string, number>()
+  const warnings: string[] = []
+  const seen = new Set<string>()
+  // dev:ino identifies a file or folder whatever the path (symlink) it was reached through
+  const once = (st: Stats) => {
+    const key = `${st.dev}:${st.ino}`
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  }
+  const addFile = (path: string, st: Stats) => {
+    if (once(st)) files.push({ path, displayName: displayNameOf(path, cwd), size: st.size, mtimeMs: st.mtimeMs })
+  }
+
+  const walk = async (dir: string, st: Stats, root: boolean) => {
+    if (!once(st)) return
+    let entries: import('node:fs').Dirent[]
+    try {
+      entries = await readdir(dir, { withFileTypes: true })
+    } catch (e) {
+      if (root) throw new CliError(`cannot read ${dir}: ${messageOf(e)}`)
+      warnings.push(`cannot read ${dir}: ${messageOf(e)}`)
+      return
+    }
+    dirs.set(dir, st.mtimeMs)
+    for (const entry of entries) {
+      const path = join(dir, entry.name)
+      if (!(entry.isDirectory() || entry.isSymbolicLink() || (entry.isFile() && entry.name.endsWith('.jsonl'))))
+        continue
+      let target: Stats
+      try {
+        target = await stat(path) // follows a symlink; a broken one is skipped
+      } catch {
+        continue
+      }
+      if (target.isDirectory()) await walk(path, target, false)
+      else if (target.isFile() && entry.name.endsWith('.jsonl')) addFile(path, target)
+    }
+  }
+
+  for (const given of paths) {
+    const path = resolve(cwd, given)
+    let st: Stats
+    try {
+      st = await stat(path)
+    } catch (e) {
+      const code = (e as { code?: string }).code
+      throw new CliError(code === 'ENOENT' ? `${given}: no such file or folder` : `${given}: ${messageOf(e)}`)
+    }
+    if (st.isDirectory()) await walk(path, st, true)
+    else if (st.isFile()) {
+      await access(path, constants.R_OK).catch((e) => {
+        throw new CliError(`cannot read ${given}: ${messageOf(e)}`)
+      })
+      addFile(path, st)
+    } else throw new CliError(`${given}: not a file or folder`)
+  }
+  files.sort((a, b) => compareTranscriptPaths(a.path, b.path))
+  return { files, dirs, warnings }
+}

@@ -1,0 +1,11 @@
+/** A failure the CLI reports as one line on stderr and exit code 1, without a stack trace. */
+export class CliError extends Error {}
+
+/** Thrown from a progress callback to stop an import after the chunk that just committed. */
+export class Stopped extends Error {
+  constructor() {
+    super('stopped')
+  }
+}
+
+export const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e))

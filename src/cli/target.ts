@@ -1,0 +1,41 @@
+import type { Transcript } from './discover'
+
+export type FileProgress = { bytesDone: number; bytesTotal: number; linesDone: number }
+export type SkippedLine = { line: number; reason: string; message: string }
+
+/** What importing one file did (in this run only: a re-import that found nothing new adds 0). */
+export type FileOutcome = {
+  bytesDone: number
+  bytesTotal: number
+  /** lines read in this run */
+  linesDone: number
+  messagesAdded: number
+  toolCallsAdded: number
+  linesSkipped: number
+  /** conversations that got something from this run; null when the destination does not say (remote) */
+  conversationIds: string[] | null
+  /** the first few skipped lines */
+  skipped: SkippedLine[]
+}
+
+export type Totals = {
+  inputTokens: number
+  outputTokens: number
+  cacheCreationTokens: number
+  cacheReadTokens: number
+  costUsd: number
+}
+
+/** Where `import` and `watch` send transcripts: the local database, or a remote server. */
+export type Target = {
+  mode: 'local' | 'remote'
+  /** the database file or the server URL, for messages */
+  destination: string
+  /** the account that owns what is imported, when known */
+  owner: string | null
+  /** imports what is new in the file; `onProgress` may throw (Stopped) to end it after the current chunk */
+  importFile(file: Transcript, onProgress: (p: FileProgress) => void | Promise<void>): Promise<FileOutcome>
+  /** tokens and cost of these conversations as stored, or null when the destination cannot tell */
+  totals(conversationIds: string[]): Promise<Totals | null>
+  close(): Promise<void>
+}

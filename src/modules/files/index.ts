@@ -1,0 +1,98 @@
+import { Elysia, t } from 'elysia'
+import { ErrorBody } from '../../lib/errors'
+import { SECURITY } from '../../lib/models'
+import type { RateLimiter } from '../../lib/rate-limit'
+import type { AuthGuard } from '../auth/guard'
+import { FileModel } from './model'
+import type { FileService } from './service'
+
+const IdParams = t.Object({ id: t.String({ minLength: 1, maxLength: 128 }) })
+
+/** Transcript uploads and server-side imports, processed in the background; their progress and bad lines. */
+export const filesModule = ({
+  files,
+  guard,
+  importLimiter,
+}: {
+  files: FileService
+  guard: AuthGuard
+  importLimiter: RateLimiter
+}) =>
+  new Elysia({ name: 'files', prefix: '/api/files', detail: { tags: ['files'], security: SECURITY } })
+    .use(guard)
+    .model(FileModel)
+    .model({ error: ErrorBody })
+    .post('', async ({ user, body, status }) => status(202, await files.upload(user, body.file, body.source_key)), {
+      role: 'member',
+      body: 'file.Upload',
+      response: {
+        202: 'file.File',
+        400: 'error',
+        401: 'error',
+        403: 'error',
+        413: 'error',
+        422: 'error',
+        429: 'error',
+      },
+      detail: {
+        summary: 'Upload a transcript',
+        description:
+          'multipart/form-data with `file` (a .jsonl transcript). Answers 202 at once; the import runs in the background: poll GET /api/files/:id.',
+      },
+    })
+    .post(
+      '/import-path',
+      async ({ user, body, status }) => {
+        await importLimiter.hit(`import-path:${user.id}`)
+        return status(202, await files.importPath(user, body.path))
+      },
+      {
+        role: 'admin',
+        body: 'file.ImportPath',
+        response: {
+          202: 'file.ImportPathResult',
+          400: 'error',
+          401: 'error',
+          403: 'error',
+          422: 'error',
+          429: 'error',
+        },
+        detail: {
+          summary: 'Import a file or folder on the server',
+          description:
+            'Admins only, and only under IMPORT_ROOTS (symlinks are resolved first). One file record per transcript.',
+        },
+      },
+    )
+    .get('', ({ user, query }) => files.list(user, query.limit, query.offset), {
+      role: 'viewer',
+      query: 'file.ListQuery',
+      response: { 200: 'file.Page', 401: 'error', 422: 'error', 429: 'error' },
+      detail: { summary: 'List files, newest first' },
+    })
+    .get('/:id', ({ user, params }) => files.get(user, params.id), {
+      role: 'viewer',
+      params: IdParams,
+      response: { 200: 'file.File', 401: 'error', 404: 'error', 422: 'error', 429: 'error' },
+      detail: { summary: 'A file and its import progress' },
+    })
+    .get('/:id/errors', ({ user, params, query }) => files.errors(user, params.id, query.limit, query.offset), {
+      role: 'viewer',
+      params: IdParams,
+      query: 'file.ListQuery',
+      response: { 200: 'file.ErrorPage', 401: 'error', 404: 'error', 422: 'error', 429: 'error' },
+      detail: { summary: 'Lines that could not be imported, with line number, byte offset and reason' },
+    })
+    .delete(
+      '/:id',
+      async ({ user, params, status }) => {
+        await files.remove(user, params.id)
+        return status(204, undefined)
+      },
+      {
+        role: 'member',
+        params: IdParams,
+        response: { 204: t.Undefined(), 401: 'error', 403: 'error', 404: 'error', 422: 'error', 429: 'error' },
+        detail: { summary: 'Delete a file record and its stored upload (imported conversations stay)' },
+      },
+    )

@@ -1,0 +1,74 @@
+import { t } from 'elysia'
+import { Page, PageQuery, Timestamp } from '../../lib/models'
+
+export const LineErrorSchema = t.Object({
+  line: t.Integer(),
+  offset: t.Integer({ description: 'Byte offset of the line in the file' }),
+  reason: t.String({ examples: ['invalid_json'] }),
+  message: t.String(),
+})
+
+export const FileSchema = t.Object(
+  {
+    id: t.String(),
+    name: t.String({ description: "The client's file name or the server path (metadata only)" }),
+    size: t.Integer(),
+    status: t.Union([t.Literal('pending'), t.Literal('processing'), t.Literal('completed'), t.Literal('error')]),
+    bytes_done: t.Integer(),
+    lines_done: t.Integer(),
+    messages_added: t.Integer(),
+    tool_calls_added: t.Integer(),
+    lines_skipped: t.Integer(),
+    error: t.Union([t.String(), t.Null()]),
+    first_errors: t.Array(LineErrorSchema),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    finished_at: t.Union([Timestamp, t.Null()]),
+  },
+  {
+    examples: [
+      {
+        id: '0190f5c2-0000-7000-8000-0000000000f1',
+        name: 'ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl',
+        size: 2742311,
+        status: 'completed',
+        bytes_done: 2742311,
+        lines_done: 2385,
+        messages_added: 2359,
+        tool_calls_added: 242,
+        lines_skipped: 0,
+        error: null,
+        first_errors: [],
+        created_at: '2026-01-01T12:00:00.000Z',
+        updated_at: '2026-01-01T12:00:01.000Z',
+        finished_at: '2026-01-01T12:00:01.000Z',
+      },
+    ],
+  },
+)
+
+export const FileModel = {
+  'file.File': FileSchema,
+  'file.Page': Page(FileSchema),
+  'file.ErrorPage': Page(LineErrorSchema),
+  'file.Upload': t.Object({
+    file: t.File({ description: 'A Claude Code transcript (.jsonl)' }),
+    source_key: t.Optional(
+      t.String({
+        minLength: 1,
+        maxLength: 1024,
+        description:
+          'Your name for this file (e.g. its path): sending the same key again imports only what was appended',
+      }),
+    ),
+  }),
+  'file.ImportPath': t.Object(
+    { path: t.String({ minLength: 1, maxLength: 4096, description: 'A file or folder under IMPORT_ROOTS' }) },
+    { additionalProperties: false, examples: [{ path: '/srv/claude/projects' }] },
+  ),
+  'file.ImportPathResult': t.Object({ items: t.Array(FileSchema), total: t.Integer() }),
+  'file.ListQuery': t.Object({ ...PageQuery }),
+}
+
+export type FileDto = typeof FileSchema.static
+export type LineErrorDto = typeof LineErrorSchema.static

@@ -1,0 +1,64 @@
+import { and, asc, count, desc, eq } from 'drizzle-orm'
+import type { Db } from '../../db/client'
+import { files, importErrors, sources } from '../../db/schema'
+
+export type FileRow = typeof files.$inferSelect
+
+/** Drizzle only: uploaded and server-side files, and the line errors of the source each one feeds. */
+export function createFileRepository(db: Db) {
+  const scoped = (ownerId: string | null, id: string) =>
+    ownerId === null ? eq(files.id, id) : and(eq(files.id, id), eq(files.ownerId, ownerId))
+  const errorsOf = (row: FileRow, limit: number, offset: number) => {
+    const source = db
+      .select({ id: sources.id })
+      .from(sources)
+      .where(and(eq(sources.ownerId, row.ownerId), eq(sources.sourceKey, row.sourceKey)))
+      .get()
+    if (!source) return { rows: [], total: 0 }
+    const rows = db
+      .select({
+        line: importErrors.line,
+        offset: importErrors.offset,
+        reason: importErrors.reason,
+        message: importErrors.message,
+      })
+      .from(importErrors)
+      .where(eq(importErrors.sourceId, source.id))
+      .orderBy(asc(importErrors.line))
+      .limit(limit)
+      .offset(offset)
+      .all()
+    const total = db.select({ n: count() }).from(importErrors).where(eq(importErrors.sourceId, source.id)).get()?.n ?? 0
+    return { rows, total }
+  }
+  return {
+    async insert(row: typeof files.$inferInsert) {
+      return db.insert(files).values(row).returning().get()
+    },
+    async find(ownerId: string | null, id: string) {
+      return db.select().from(files).where(scoped(ownerId, id)).get()
+    },
+    async list(ownerId: string | null, limit: number, offset: number) {
+      const where = ownerId === null ? undefined : eq(files.ownerId, ownerId)
+      const rows = db
+        .select()
+        .from(files)
+        .where(where)
+        .orderBy(desc(files.createdAt), desc(files.id))
+        .limit(limit)
+        .offset(offset)
+        .all()
+      return { rows, total: db.select({ n: count() }).from(files).where(where).get()?.n ?? 0 }
+    },
+    async update(id: string, patch: Partial<typeof files.$inferInsert>) {
+      return db.update(files).set(patch).where(eq(files.id, id)).returning().get()
+    },
+    async delete(id: string) {
+      return db.delete(files).where(eq(files.id, id)).returning().get()
+    },
+    async errors(row: FileRow, limit: number, offset: number) {
+      return errorsOf(row, limit, offset)
+    },
+  }
+}
+export type FileRepository = ReturnType<typeof createFileRepository>
