@@ -1,0 +1,292 @@
+import { afterAll, describe, expect, it } from 'bun:test'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
+import { expectedBy, expectedResponses, FIXTURES, fixtureFiles } from './fixture-expectations'
+import { countRows, makeApp } from './helpers'
+
+type Ctx = Awaited<ReturnType<typeof makeApp>>
+type Api = Ctx['api']
+
+const tmp = mkdtempSync(join(tmpdir(), 'observatory-ingest-'))
+afterAll(() => rmSync(tmp, { recursive: true, force: true }))
+
+/** Uploads a file and waits for its import to finish. */
+async function upload(api: Api, path: string, sourceKey?: string) {
+  const file = new File([await Bun.file(path).bytes()], basename(path))
+  const posted = await api.api.files.post({ file, ...(sourceKey && { source_key: sourceKey }) })
+  if (posted.status !== 202 || !posted.data)
+    throw new Error(`upload failed: ${posted.status} ${JSON.stringify(posted.error?.value)}`)
+  for (let i = 0; i < 500; i++) {
+    const file = (await api.api.files({ id: posted.data.id }).get()).data
+    if (file && (file.status === 'completed' || file.status === 'error')) return file
+    await Bun.sleep(10)
+  }
+  throw new Error('import did not finish')
+}
+
+/** What the fixture lines say, counted with a plain split: lines, bad lines, message ids, sessions. */
+function expectedLines(paths: string[]) {
+  const ids = new Set<string>()
+  const perFile = paths.map((path) => {
+    const text = readFileSync(path, 'utf8')
+    const lines = text.split('\n')
+    if (lines.at(-1) === '') lines.pop()
+    let bad = 0
+    let added = 0
+    let lastSession: string | undefined
+    for (const line of lines) {
+      if (line.trim() === '') continue
+      let v: Record<string, unknown>
+      try {
+        v = JSON.parse(line)
+      } catch {
+        bad++
+        continue
+      }
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+        bad++
+        continue
+      }
+      const session = (v.sessionId as string | undefined) ?? lastSession
+      if (!session) continue
+      lastSession = session
+      const m = v.message as { id?: string; role?: string; usage?: unknown } | undefined
+      const id =
+        (v.uuid as string | undefined) ??
+        (m?.id && m.usage && m.role === 'assistant' ? `response:${m.id}:${v.requestId}` : undefined)
+      if (id && !ids.has(id)) {
+        ids.add(id)
+        added++
+      }
+    }
+    return { lines: lines.length, bad, added }
+  })
+  return { perFile, totalMessages: ids.size }
+}
+
+describe('transcript import through the API', () => {
+  it('imports every fixture with exact line, message and token counts', async () => {
+    const { api, db } = await makeApp()
+    const paths = fixtureFiles()
+    const expected = expectedLines(paths)
+    for (const [i, path] of paths.entries()) {
+      const file = await upload(api, path)
+      const want = expected.perFile[i]!
+      expect({
+        path,
+        status: file.status,
+        lines: file.lines_done,
+        skipped: file.lines_skipped,
+        added: file.messages_added,
+      }).toEqual({
+        path,
+        status: 'completed',
+        lines: want.lines,
+        skipped: want.bad,
+        added: want.added,
+      })
+      expect(file.bytes_done).toBe(Bun.file(path).size)
+    }
+    expect(countRows(db, 'messages')).toBe(expected.totalMessages)
+
+    // tokens per session equal the independent per-response computation
+    const bySession = expectedBy(expectedResponses(paths).values(), (p) => p.sessionId)
+    const list = await api.api.conversations.get({ query: { limit: 200 } })
+    for (const [sessionId, [input, output, write, read]] of Object.entries(bySession)) {
+      const c = list.data?.items.find((x) => x.id === sessionId)
+      expect({
+        sessionId,
+        usage: c?.usage && [
+          c.usage.input_tokens,
+          c.usage.output_tokens,
+          c.usage.cache_creation_input_tokens,
+          c.usage.cache_read_input_tokens,
+        ],
+      }).toEqual({
+        sessionId,
+        usage: [input!, output!, write!, read!],
+      })
+    }
+    const big = list.data!.items.find((x) => x.id === 'ae4a77f8-aedd-4bc1-888f-c94edc91af04')!
+    expect(big).toMatchObject({ source: 'claude-code', git_branch: 'spotter-4te', agent_version: '2.1.39' })
+    expect(big.models).toContain('claude-opus-4-6')
+    expect(big.title).toBeTruthy()
+  })
+
+  it('exports a session byte for byte: the main file, then its subagent files', async () => {
+    const { api, raw } = await makeApp()
+    const main = join(FIXTURES, 'spotter', 'ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl')
+    const subagents = ['agent-aac57f5.jsonl', 'agent-acompact-946d2b.jsonl'].map((f) =>
+      join(FIXTURES, 'spotter', 'ae4a77f8-aedd-4bc1-888f-c94edc91af04', 'subagents', f),
+    )
+    for (const p of [main, ...subagents]) await upload(api, p)
+    const r = await raw('/api/conversations/ae4a77f8-aedd-4bc1-888f-c94edc91af04/export?format=jsonl')
+    expect(r.status).toBe(200)
+    expect(r.headers.get('content-type')).toBe('application/x-ndjson')
+    const body = Buffer.from(await r.arrayBuffer())
+    const original = Buffer.concat([main, ...subagents].map((p) => readFileSync(p)))
+    expect(body.length).toBe(original.length)
+    expect(body.equals(original)).toBe(true)
+  })
+
+  it('adds nothing on a second import, and exactly the appended lines after an append', async () => {
+    const { api, db } = await makeApp()
+    const path = join(tmp, 'append.jsonl')
+    writeFileSync(path, readFileSync(join(FIXTURES, 'spotter', 'short.jsonl')))
+    const first = await upload(api, path, '/home/me/short.jsonl')
+    const messages = countRows(db, 'messages')
+    expect(messages).toBe(first.messages_added)
+    const again = await upload(api, path, '/home/me/short.jsonl')
+    expect(again).toMatchObject({ status: 'completed', messages_added: 0, lines_done: 0 })
+    const copy = await upload(api, path) // a different key: read again, deduplicated by uuid
+    expect(copy.messages_added).toBe(0)
+    expect(countRows(db, 'messages')).toBe(messages)
+
+    const session = '55604662-cf2a-4331-851a-ec234028f8ca'
+    const line = (uuid: string, text: string) =>
+      `${JSON.stringify({ type: 'user', uuid, parentUuid: null, sessionId: session, timestamp: '2026-02-12T10:00:00.000Z', message: { role: 'user', content: text } })}\n`
+    writeFileSync(path, line('appended-1', 'one more') + line('appended-2', 'and another'), { flag: 'a' })
+    const appended = await upload(api, path, '/home/me/short.jsonl')
+    expect(appended).toMatchObject({ status: 'completed', messages_added: 2, lines_done: 2 })
+    expect(countRows(db, 'messages')).toBe(messages + 2)
+    const c = await api.api.conversations({ id: session }).get()
+    expect(c.data?.message_count).toBe(messages + 2)
+  })
+
+  it('reports each bad line with its number, offset and reason, imports the rest, and leaves a truncated tail for later', async () => {
+    const { api } = await makeApp({ MAX_LINE_MB: String(300 / 1024 / 1024) })
+    const ok = (uuid: string) =>
+      JSON.stringify({
+        type: 'user',
+        uuid,
+        sessionId: 's-bad',
+        timestamp: '2026-01-01T00:00:00Z',
+        message: { role: 'user', content: uuid },
+      })
+    const parts = [
+      Buffer.from(`${ok('good-1')}\n`),
+      Buffer.from('{"type": "user", broken\n'),
+      Buffer.from('[1, 2, 3]\n'),
+      Buffer.concat([Buffer.from('{"text": "'), Buffer.from([0xff, 0xfe]), Buffer.from('"}\n')]),
+      Buffer.from(`{"pad": "${'x'.repeat(400)}"}\n`),
+      Buffer.from(`${ok('good-2')}\r\n`),
+      Buffer.from('{"type": "user", "uuid": "unfinished'),
+    ]
+    const path = join(tmp, 'bad.jsonl')
+    writeFileSync(path, Buffer.concat(parts))
+    const file = await upload(api, path, 'bad')
+    expect(file).toMatchObject({ status: 'completed', messages_added: 2, lines_skipped: 4, lines_done: 6 })
+    const offsets = parts.map((_, i) => parts.slice(0, i).reduce((n, p) => n + p.length, 0))
+    expect(file.bytes_done).toBe(offsets[6]!)
+    const errors = await api.api.files({ id: file.id }).errors.get({ query: {} })
+    expect(errors.data?.total).toBe(4)
+    expect(errors.data?.items.map((e) => [e.line, e.offset, e.reason])).toEqual([
+      [2, offsets[1]!, 'invalid_json'],
+      [3, offsets[2]!, 'not_object'],
+      [4, offsets[3]!, 'invalid_utf8'],
+      [5, offsets[4]!, 'line_too_long'],
+    ])
+    expect(file.first_errors).toHaveLength(4)
+    const page = await api.api.files({ id: file.id }).errors.get({ query: { limit: 1, offset: 3 } })
+    expect(page.data?.items.map((e) => e.line)).toEqual([5])
+  })
+
+  it('refuses empty, non-JSONL and oversized uploads, storing nothing', async () => {
+    const { api, db } = await makeApp({ MAX_UPLOAD_MB: String(1 / 1024) })
+    const empty = await api.api.files.post({ file: new File([], 'empty.jsonl') })
+    expect(empty.status).toBe(400)
+    const csv = await api.api.files.post({ file: new File(['a,b,c\n1,2,3\n'], 'data.csv') })
+    expect(csv.status).toBe(400)
+    if (csv.error?.status === 400) expect(csv.error.value.error).toContain('not JSONL')
+    const big = await api.api.files.post({
+      file: new File([`${JSON.stringify({ x: 'y'.repeat(2000) })}\n`], 'big.jsonl'),
+    })
+    expect(big.status).toBe(413)
+    expect(countRows(db, 'files')).toBe(0)
+    expect(countRows(db, 'jobs')).toBe(0)
+  })
+
+  it("never shows one user's files, errors or imported conversations to another", async () => {
+    const { api, user } = await makeApp()
+    const file = await upload(api, join(FIXTURES, 'spotter', 'short.jsonl'))
+    const bob = await user('bob')
+    expect((await bob.api.api.files({ id: file.id }).get()).status).toBe(404)
+    expect((await bob.api.api.files({ id: file.id }).errors.get({ query: {} })).status).toBe(404)
+    expect((await bob.api.api.files({ id: file.id }).delete()).status).toBe(404)
+    expect((await bob.api.api.files.get({ query: {} })).data?.total).toBe(0)
+    const session = '55604662-cf2a-4331-851a-ec234028f8ca'
+    expect((await bob.api.api.conversations({ id: session }).get()).status).toBe(404)
+    expect((await bob.api.api.conversations({ id: session }).export.get({ query: {} })).status).toBe(404)
+    expect((await bob.api.api.conversations.get({ query: {} })).data?.total).toBe(0)
+    // bob uploading the same session cannot take it over: its lines are refused
+    const theirs = await upload(bob.api, join(FIXTURES, 'spotter', 'short.jsonl'))
+    expect(theirs.messages_added).toBe(0)
+    expect(theirs.first_errors[0]?.reason).toBe('foreign_session')
+    expect((await api.api.conversations({ id: session }).get()).data?.message_count).toBe(file.messages_added)
+  })
+
+  it('imports server-side files only under IMPORT_ROOTS, for admins', async () => {
+    const root = join(tmp, 'root')
+    const outside = join(tmp, 'outside')
+    mkdirSync(join(root, 'project'), { recursive: true })
+    mkdirSync(outside, { recursive: true })
+    writeFileSync(join(root, 'project', 'short.jsonl'), readFileSync(join(FIXTURES, 'spotter', 'short.jsonl')))
+    writeFileSync(join(outside, 'secret.jsonl'), readFileSync(join(FIXTURES, 'spotter', 'short.jsonl')))
+    symlinkSync(outside, join(root, 'escape'))
+    const { admin, api, db } = await makeApp({ IMPORT_ROOTS: root })
+    const ok = await admin.api.api.files['import-path'].post({ path: join(root, 'project') })
+    expect(ok.status).toBe(202)
+    expect(ok.data?.items.map((f) => f.name)).toEqual([join(root, 'project', 'short.jsonl')])
+    for (const path of [
+      outside,
+      join(root, 'escape'),
+      join(root, 'escape', 'secret.jsonl'),
+      `${root}/../outside`,
+      '/etc/passwd',
+      join(root, 'missing'),
+    ]) {
+      const r = await admin.api.api.files['import-path'].post({ path })
+      expect({ path, status: r.status }).toEqual({ path, status: 403 })
+    }
+    expect((await api.api.files['import-path'].post({ path: join(root, 'project') })).status).toBe(403)
+    expect(countRows(db, 'files')).toBe(1)
+  })
+
+  it('titles a session: custom-title, else ai-title, else a summary of its leaf, else the first prompt', async () => {
+    const { api } = await makeApp()
+    const base = { sessionId: 's-title', timestamp: '2026-01-01T00:00:00Z' }
+    const lines = (extra: object[]) =>
+      [
+        { ...base, type: 'user', uuid: 't-1', message: { role: 'user', content: 'please fix the build' } },
+        { ...base, type: 'assistant', uuid: 't-2', message: { id: 'm', role: 'assistant', model: 'x', content: [] } },
+        ...extra,
+      ]
+        .map((l) => `${JSON.stringify(l)}\n`)
+        .join('')
+    const step = async (name: string, extra: object[]) => {
+      writeFileSync(join(tmp, name), lines(extra))
+      await upload(api, join(tmp, name), 'titles')
+      return (await api.api.conversations({ id: 's-title' }).get()).data?.title
+    }
+    expect(await step('t1.jsonl', [])).toBe('please fix the build')
+    expect(await step('t2.jsonl', [{ type: 'summary', summary: 'Build fix', leafUuid: 't-2' }])).toBe('Build fix')
+    expect(
+      await step('t3.jsonl', [
+        { type: 'summary', summary: 'Build fix', leafUuid: 't-2' },
+        { type: 'ai-title', aiTitle: 'AI title', sessionId: 's-title' },
+      ]),
+    ).toBe('AI title')
+    expect(
+      await step('t4.jsonl', [
+        { type: 'summary', summary: 'Build fix', leafUuid: 't-2' },
+        { type: 'ai-title', aiTitle: 'AI title', sessionId: 's-title' },
+        { type: 'custom-title', customTitle: 'Mine', sessionId: 's-title' },
+      ]),
+    ).toBe('Mine')
+    await api.api.conversations({ id: 's-title' }).patch({ title: 'Set by hand' })
+    expect(await step('t5.jsonl', [{ type: 'custom-title', customTitle: 'Newer', sessionId: 's-title' }])).toBe(
+      'Set by hand',
+    )
+  })
+})
