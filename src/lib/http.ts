@@ -67,8 +67,12 @@ export function httpPlugin({
         info.set(request, { id, start: performance.now() })
         set.headers['x-request-id'] = id
         const length = Number(request.headers.get('content-length') ?? 0)
-        if (length > maxBodyBytes)
-          throw new AppError(413, 'PAYLOAD_TOO_LARGE', `request body is ${length} bytes; the limit is ${maxBodyBytes}`)
+        // uploads (multipart) have their own, larger limit; the file service checks the file itself
+        const limit = request.headers.get('content-type')?.startsWith('multipart/form-data')
+          ? maxUploadBytes + MULTIPART_SLACK
+          : maxBodyBytes
+        if (length > limit)
+          throw new AppError(413, 'PAYLOAD_TOO_LARGE', `request body is ${length} bytes; the limit is ${limit}`)
       })
       // Check the class first: Elysia reports an error's own `code` property as its code.
       .onError({ as: 'global' }, ({ code, error, request, set, path }) => {
