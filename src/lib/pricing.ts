@@ -45,6 +45,7 @@ export const DEFAULT_PRICES: Record<string, ModelPrice> = {
   'claude-sonnet-4': { ...tier(3, 15), above200k: tier(6, 22.5) },
   'claude-3-7-sonnet': tier(3, 15),
   'claude-3-5-sonnet': tier(3, 15),
+  'claude-3-sonnet': tier(3, 15),
   'claude-haiku-4-5': tier(1, 5),
   'claude-3-5-haiku': tier(0.8, 4),
   'claude-3-haiku': tier(0.25, 1.25),

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino'
 import type { JobRepository, JobRow } from './repository'
 
-const LEASE_MS = 15_000
+/** short, so a job whose process died is picked up again within seconds; renewed three times per lease */
+const LEASE_MS = 6_000
 const IDLE_POLL_MS = 500
 const MAX_ATTEMPTS = 3
 

@@ -1,0 +1,146 @@
+import { Database } from 'bun:sqlite'
+import { afterAll, describe, expect, it } from 'bun:test'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createClient } from '../src/client'
+
+const dir = mkdtempSync(join(tmpdir(), 'observatory-crash-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+const entry = join(import.meta.dir, '../src/index.ts')
+
+async function startServer(dataDir: string) {
+  const proc = Bun.spawn([process.execPath, entry], {
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'info',
+      JWT_SECRET: 'x'.repeat(40),
+    },
+    stdout: 'pipe',
+    stderr: 'ignore',
+  })
+  const reader = proc.stdout.getReader()
+  let seen = ''
+  while (true) {
+    const { value, done } = await reader.read()
+    if (done) throw new Error(`server exited: ${seen}`)
+    seen += new TextDecoder().decode(value)
+    const match = seen.match(/"url":"(http:\/\/[^"]+)"/)
+    if (match) {
+      // keep draining the log so the server never blocks on a full pipe
+      void (async () => {
+        while (!(await reader.read()).done) {}
+      })()
+      return { proc, url: (match[1] as string).replace(/\/$/, '') }
+    }
+  }
+}
+
+/** A transcript big enough that an import is still running when it is killed: sessions of user/assistant pairs. */
+function transcript(lines: number) {
+  const out: string[] = []
+  for (let i = 0; i < lines; i++) {
+    const session = `crash-session-${i % 7}`
+    const user = i % 2 === 0
+    out.push(
+      JSON.stringify({
+        type: user ? 'user' : 'assistant',
+        uuid: `crash-line-${i}`,
+        sessionId: session,
+        timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+        message: user
+          ? { role: 'user', content: `question ${i} ${'lorem ipsum '.repeat(20)}` }
+          : {
+              id: `msg-${i}`,
+              role: 'assistant',
+              model: 'claude-sonnet-4-5-20250929',
+              content: [{ type: 'text', text: `answer ${i} ${'dolor sit amet '.repeat(20)}` }],
+              usage: {
+                input_tokens: 10,
+                output_tokens: i % 100,
+                cache_creation_input_tokens: 0,
+                cache_read_input_tokens: 5,
+              },
+            },
+        requestId: user ? undefined : `req-${i}`,
+      }),
+    )
+  }
+  return `${out.join('\n')}\n`
+}
+
+describe('crash recovery', () => {
+  it('resumes an import killed with SIGKILL and ends with exact counts, no duplicates, no gaps', async () => {
+    const dataDir = join(dir, 'data')
+    const lines = 30_000
+    const path = join(dir, 'big.jsonl')
+    writeFileSync(path, transcript(lines))
+    const assistantLines = lines / 2
+    const expectedOutput = Array.from({ length: assistantLines }, (_, k) => (2 * k + 1) % 100).reduce(
+      (a, b) => a + b,
+      0,
+    )
+
+    let server = await startServer(dataDir)
+    const anon = createClient(server.url)
+    await anon.api.auth.register.post({ email: 'ada@example.com', password: 'a long passphrase', display_name: 'Ada' })
+    const login = await anon.api.auth.login.post({ email: 'ada@example.com', password: 'a long passphrase' })
+    const key = (
+      await createClient(server.url, { token: login.data?.access_token }).api.auth['api-keys'].post({ name: 'crash' })
+    ).data!.key
+    const api = createClient(server.url, { apiKey: key })
+    const posted = await api.api.files.post({ file: new File([await Bun.file(path).bytes()], 'big.jsonl') })
+    expect(posted.status).toBe(202)
+    const id = posted.data!.id
+
+    // kill it once part of the file is committed, before the end
+    let killedAt = 0
+    for (let i = 0; i < 2000 && !killedAt; i++) {
+      const f = (await api.api.files({ id }).get()).data
+      if (f && f.lines_done > 0 && f.status === 'processing') {
+        server.proc.kill('SIGKILL')
+        killedAt = f.lines_done
+      }
+      await Bun.sleep(5)
+    }
+    await server.proc.exited
+    expect(killedAt).toBeGreaterThan(0)
+    expect(killedAt).toBeLessThan(lines)
+
+    const db = new Database(join(dataDir, 'observatory.db'))
+    expect(db.query('PRAGMA integrity_check').get()).toEqual({ integrity_check: 'ok' })
+    db.close()
+
+    server = await startServer(dataDir)
+    const again = createClient(server.url, { apiKey: key })
+    let file = (await again.api.files({ id }).get()).data
+    for (let i = 0; i < 3000 && file?.status !== 'completed'; i++) {
+      await Bun.sleep(10)
+      file = (await again.api.files({ id }).get()).data
+    }
+    try {
+      expect(file).toMatchObject({ status: 'completed', lines_done: lines, messages_added: lines, lines_skipped: 0 })
+      const list = await again.api.conversations.get({ query: { limit: 50 } })
+      expect(list.data?.total).toBe(7)
+      const sum = (k: 'input_tokens' | 'output_tokens' | 'cache_read_input_tokens') =>
+        list.data!.items.reduce((n, c) => n + c.usage[k], 0)
+      expect(list.data!.items.reduce((n, c) => n + c.message_count, 0)).toBe(lines)
+      expect(sum('input_tokens')).toBe(10 * assistantLines)
+      expect(sum('output_tokens')).toBe(expectedOutput)
+      expect(sum('cache_read_input_tokens')).toBe(5 * assistantLines)
+    } finally {
+      server.proc.kill('SIGTERM')
+      await server.proc.exited
+    }
+    const check = new Database(join(dataDir, 'observatory.db'))
+    expect(check.query('SELECT count(*) AS n FROM messages').get()).toEqual({ n: lines })
+    expect(check.query('SELECT count(*) AS n FROM raw_lines').get()).toEqual({ n: lines })
+    expect(check.query("SELECT count(*) AS n FROM messages_fts WHERE messages_fts MATCH 'dolor'").get()).toEqual({
+      n: assistantLines,
+    })
+    check.close()
+  }, 60_000)
+})
