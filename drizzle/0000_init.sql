@@ -128,6 +128,7 @@ CREATE TABLE `messages` (
 CREATE UNIQUE INDEX `messages_id_idx` ON `messages` (`id`);--> statement-breakpoint
 CREATE INDEX `messages_conversation_idx` ON `messages` (`conversation_id`,`timestamp`,`seq`);--> statement-breakpoint
 CREATE INDEX `messages_response_idx` ON `messages` (`owner_id`,`response_key`);--> statement-breakpoint
+CREATE INDEX `messages_owner_time_idx` ON `messages` (`owner_id`,`timestamp`);--> statement-breakpoint
 CREATE TABLE `raw_lines` (
 	`source_id` text NOT NULL,
 	`line` integer NOT NULL,

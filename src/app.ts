@@ -8,6 +8,9 @@ import { httpPlugin } from './lib/http'
 import type { Pricing } from './lib/pricing'
 import { createRateLimiter } from './lib/rate-limit'
 import { securityPlugin } from './lib/security'
+import { analyticsModule } from './modules/analytics'
+import { createAnalyticsRepository } from './modules/analytics/repository'
+import { createAnalyticsService } from './modules/analytics/service'
 import { authModule } from './modules/auth'
 import { authGuard } from './modules/auth/guard'
 import { createAuthRepository } from './modules/auth/repository'
@@ -27,6 +30,9 @@ import { createJobQueue } from './modules/jobs/service'
 import { messagesModule } from './modules/messages'
 import { createMessageRepository } from './modules/messages/repository'
 import { createMessageService } from './modules/messages/service'
+import { searchModule } from './modules/search'
+import { createSearchRepository } from './modules/search/repository'
+import { createSearchService } from './modules/search/service'
 import { usersModule } from './modules/users'
 import { createUserRepository } from './modules/users/repository'
 import { createUserService } from './modules/users/service'
@@ -72,6 +78,8 @@ export function createApp({ config, db, logger, pricing }: AppDeps) {
     .use(conversationsModule({ conversations, ingest, guard }))
     .use(messagesModule({ messages, guard }))
     .use(filesModule({ files, guard, importLimiter: authLimiter }))
+    .use(searchModule({ search: createSearchService(createSearchRepository(db)), guard }))
+    .use(analyticsModule({ analytics: createAnalyticsService(createAnalyticsRepository(db)), guard }))
     .onStop(() => queue.stop())
 }
 

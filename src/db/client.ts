@@ -1,6 +1,7 @@
 import { Database } from 'bun:sqlite'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
+import type { SQL } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/bun-sqlite'
 import * as schema from './schema'
 
@@ -26,3 +27,6 @@ export function closeDatabase(db: Db) {
   sqlite.exec('PRAGMA wal_checkpoint(TRUNCATE)')
   sqlite.close()
 }
+
+/** The first row of a raw query as an object (drizzle's `get` on raw SQL gives it as an array of values). */
+export const firstRow = <T>(db: Db, query: SQL): T | undefined => db.all<T>(query)[0]

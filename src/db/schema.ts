@@ -142,6 +142,7 @@ export const messages = sqliteTable(
     uniqueIndex('messages_id_idx').on(m.id),
     index('messages_conversation_idx').on(m.conversationId, m.timestamp, m.seq),
     index('messages_response_idx').on(m.ownerId, m.responseKey),
+    index('messages_owner_time_idx').on(m.ownerId, m.timestamp),
   ],
 )
 

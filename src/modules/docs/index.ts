@@ -7,6 +7,9 @@ const TAGS = [
   { name: 'users', description: 'User management (admins)' },
   { name: 'conversations', description: 'Agent sessions and their totals' },
   { name: 'messages', description: 'Messages of a conversation' },
+  { name: 'files', description: 'Transcript uploads and server-side imports' },
+  { name: 'search', description: 'Full-text search over messages' },
+  { name: 'analytics', description: 'Token, cost and tool reports' },
   { name: 'health', description: 'The service itself' },
 ]
 

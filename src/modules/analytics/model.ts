@@ -1,0 +1,76 @@
+import { t } from 'elysia'
+
+const Tokens = {
+  input_tokens: t.Integer(),
+  output_tokens: t.Integer(),
+  cache_creation_input_tokens: t.Integer(),
+  cache_read_input_tokens: t.Integer(),
+  total_tokens: t.Integer(),
+  cost_usd: t.Number(),
+}
+const ModelUsage = t.Object({ model: t.String(), ...Tokens })
+const UsageGroup = t.Object({
+  key: t.String({ description: 'The day, week (its Monday), month, model, project path or conversation id' }),
+  label: t.Union([t.String(), t.Null()], { description: 'The conversation title, for group_by=conversation' }),
+  ...Tokens,
+  models: t.Array(ModelUsage),
+})
+
+const DateOrTime = t.String({
+  pattern: '^\\d{4}-\\d{2}-\\d{2}(T.*)?$',
+  description: 'A date (YYYY-MM-DD, in tz) or an ISO-8601 date-time',
+})
+
+export const AnalyticsModel = {
+  'analytics.Usage': t.Object({
+    group_by: t.String(),
+    tz: t.String(),
+    groups: t.Array(UsageGroup),
+    totals: t.Object({ ...Tokens, models: t.Array(ModelUsage) }),
+  }),
+  'analytics.UsageQuery': t.Object({
+    group_by: t.Optional(
+      t.Union(
+        ['day', 'week', 'month', 'model', 'project', 'conversation'].map((g) => t.Literal(g)),
+        { default: 'day' },
+      ),
+    ),
+    from: t.Optional(DateOrTime),
+    to: t.Optional(DateOrTime),
+    tz: t.Optional(t.String({ maxLength: 64, default: 'UTC', description: 'IANA time zone for day boundaries' })),
+    project_path: t.Optional(t.String({ maxLength: 4096 })),
+    owner_id: t.Optional(t.String({ maxLength: 128, description: "Admins only: one user's usage" })),
+  }),
+  'analytics.Tools': t.Object({
+    items: t.Array(
+      t.Object({
+        name: t.String(),
+        calls: t.Integer(),
+        errors: t.Integer(),
+        error_rate: t.Number(),
+        p50_duration_ms: t.Union([t.Number(), t.Null()]),
+        p95_duration_ms: t.Union([t.Number(), t.Null()]),
+      }),
+    ),
+    total: t.Integer(),
+  }),
+  'analytics.ToolsQuery': t.Object({
+    project_path: t.Optional(t.String({ maxLength: 4096 })),
+    conversation_id: t.Optional(t.String({ maxLength: 128 })),
+    from: t.Optional(DateOrTime),
+    to: t.Optional(DateOrTime),
+  }),
+  'analytics.Overview': t.Object({
+    conversations: t.Integer(),
+    messages: t.Integer(),
+    tool_calls: t.Integer(),
+    files: t.Integer(),
+    ...Tokens,
+    active_days: t.Integer(),
+    top_projects: t.Array(t.Object({ project_path: t.String(), conversations: t.Integer(), cost_usd: t.Number() })),
+    top_models: t.Array(t.Object({ model: t.String(), total_tokens: t.Integer(), cost_usd: t.Number() })),
+    top_tools: t.Array(t.Object({ name: t.String(), calls: t.Integer() })),
+  }),
+}
+export type UsageQuery = (typeof AnalyticsModel)['analytics.UsageQuery']['static']
+export type ToolsQuery = (typeof AnalyticsModel)['analytics.ToolsQuery']['static']

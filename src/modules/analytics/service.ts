@@ -1,0 +1,144 @@
+import { type Actor, ownerScope } from '../../lib/actor'
+import type { ToolsQuery, UsageQuery } from './model'
+import { type AnalyticsRepository, BUCKET_MS, type UsageRow } from './repository'
+import { dateIn, startOfDate, weekOf } from './time'
+
+const DAY_MS = 86_400_000
+
+type Tokens = {
+  input_tokens: number
+  output_tokens: number
+  cache_creation_input_tokens: number
+  cache_read_input_tokens: number
+  total_tokens: number
+  cost_usd: number
+}
+const zero = (): Tokens => ({
+  input_tokens: 0,
+  output_tokens: 0,
+  cache_creation_input_tokens: 0,
+  cache_read_input_tokens: 0,
+  total_tokens: 0,
+  cost_usd: 0,
+})
+const add = (t: Tokens, r: UsageRow) => {
+  t.input_tokens += r.input
+  t.output_tokens += r.output
+  t.cache_creation_input_tokens += r.cache_creation
+  t.cache_read_input_tokens += r.cache_read
+  t.total_tokens += r.input + r.output + r.cache_creation + r.cache_read
+  t.cost_usd += r.cost
+}
+
+/** A bound from the query: a date means the start of that day in tz (`to`: the end of it, inclusive). */
+function bound(value: string | undefined, tz: string, end: boolean) {
+  if (value === undefined) return undefined
+  if (value.length === 10) return startOfDate(value, tz) + (end ? DAY_MS : 0)
+  return Date.parse(value)
+}
+
+/** nearest-rank percentile of sorted values */
+const percentile = (sorted: number[], p: number) =>
+  sorted.length ? (sorted[Math.ceil(p * sorted.length) - 1] ?? null) : null
+
+/** Token, cost and tool reports over the caller's data (an admin's: everyone's, or one owner's). */
+export function createAnalyticsService(repo: AnalyticsRepository) {
+  const scope = (actor: Actor, ownerId?: string) => (actor.role === 'admin' ? (ownerId ?? null) : ownerScope(actor))
+
+  return {
+    async usage(actor: Actor, q: UsageQuery) {
+      const tz = q.tz ?? 'UTC'
+      const groupBy = q.group_by ?? 'day'
+      dateIn(0, tz) // an unknown zone is a 400 before any work
+      const filter = {
+        ownerId: scope(actor, q.owner_id),
+        from: bound(q.from, tz, false),
+        to: bound(q.to, tz, true),
+        projectPath: q.project_path,
+      }
+      const byTime = groupBy === 'day' || groupBy === 'week' || groupBy === 'month'
+      const rows = await repo.usage(filter, byTime ? 'bucket' : (groupBy as 'model' | 'project' | 'conversation'))
+      const keyOf = (r: UsageRow) => {
+        if (!byTime) return r.key
+        const day = dateIn(Number(r.key) * BUCKET_MS, tz)
+        return groupBy === 'day' ? day : groupBy === 'week' ? weekOf(day) : day.slice(0, 7)
+      }
+      type Group = Tokens & { key: string; label: string | null; byModel: Map<string, Tokens> }
+      const groups = new Map<string, Group>()
+      const totals = { ...zero(), byModel: new Map<string, Tokens>() }
+      for (const r of rows) {
+        const key = keyOf(r)
+        let g = groups.get(key)
+        if (!g) {
+          g = { key, label: r.label, ...zero(), byModel: new Map() }
+          groups.set(key, g)
+        }
+        const model = r.model ?? 'unknown'
+        for (const target of [g, totals]) {
+          add(target, r)
+          const m = target.byModel.get(model) ?? zero()
+          add(m, r)
+          target.byModel.set(model, m)
+        }
+      }
+      const models = (byModel: Map<string, Tokens>) =>
+        [...byModel].map(([model, t]) => ({ model, ...t })).sort((a, b) => b.total_tokens - a.total_tokens)
+      const list = [...groups.values()].sort((a, b) =>
+        byTime ? a.key.localeCompare(b.key) : b.total_tokens - a.total_tokens || a.key.localeCompare(b.key),
+      )
+      const { byModel, ...totalTokens } = totals
+      return {
+        group_by: groupBy,
+        tz,
+        groups: list.map(({ byModel: m, ...g }) => ({ ...g, models: models(m) })),
+        totals: { ...totalTokens, models: models(byModel) },
+      }
+    },
+
+    async tools(actor: Actor, q: ToolsQuery) {
+      const filter = {
+        ownerId: ownerScope(actor),
+        conversationId: q.conversation_id,
+        projectPath: q.project_path,
+        from: bound(q.from, 'UTC', false),
+        to: bound(q.to, 'UTC', true),
+      }
+      const counts = await repo.toolCounts(filter)
+      const durations = Map.groupBy(await repo.toolDurations(filter), (r) => r.name)
+      const items = counts.map((c) => {
+        const sorted = (durations.get(c.name) ?? []).map((d) => d.duration)
+        return {
+          name: c.name,
+          calls: c.calls,
+          errors: c.errors,
+          error_rate: c.calls ? c.errors / c.calls : 0,
+          p50_duration_ms: percentile(sorted, 0.5),
+          p95_duration_ms: percentile(sorted, 0.95),
+        }
+      })
+      return { items, total: items.length }
+    },
+
+    async overview(actor: Actor) {
+      const o = await repo.overview(ownerScope(actor))
+      const t = o.tokens ?? { input: 0, output: 0, cache_creation: 0, cache_read: 0, cost: 0 }
+      return {
+        conversations: o.counts?.conversations ?? 0,
+        messages: o.counts?.messages ?? 0,
+        tool_calls: o.counts?.tool_calls ?? 0,
+        files: o.counts?.files ?? 0,
+        input_tokens: t.input,
+        output_tokens: t.output,
+        cache_creation_input_tokens: t.cache_creation,
+        cache_read_input_tokens: t.cache_read,
+        total_tokens: t.input + t.output + t.cache_creation + t.cache_read,
+        cost_usd: t.cost,
+        active_days: o.days,
+        top_projects: o.projects,
+        top_models: o.models,
+        top_tools: o.tools,
+      }
+    },
+  }
+}
+export type AnalyticsService = ReturnType<typeof createAnalyticsService>

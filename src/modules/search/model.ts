@@ -1,0 +1,36 @@
+import { t } from 'elysia'
+import { Page, PageQuery, Timestamp } from '../../lib/models'
+
+export const SearchHit = t.Object({
+  message_id: t.String(),
+  conversation_id: t.String(),
+  conversation_title: t.Union([t.String(), t.Null()]),
+  role: t.Union([t.Literal('user'), t.Literal('assistant'), t.Literal('system'), t.Null()]),
+  model: t.Union([t.String(), t.Null()]),
+  timestamp: Timestamp,
+  snippet: t.String({ description: 'HTML-escaped text around the match, matches wrapped in <mark>…</mark>' }),
+  rank: t.Number({ description: 'bm25 score: lower is a better match' }),
+})
+
+export const SearchModel = {
+  'search.Page': Page(SearchHit),
+  'search.Query': t.Object({
+    q: t.String({
+      maxLength: 10_000,
+      description: 'Words (all must match), "exact phrases", prefix*, and -excluded terms',
+      examples: ['"connection refused" postgres -docker'],
+    }),
+    ...PageQuery,
+    conversation_id: t.Optional(t.String({ maxLength: 128 })),
+    project_path: t.Optional(t.String({ maxLength: 4096 })),
+    role: t.Optional(t.Union([t.Literal('user'), t.Literal('assistant'), t.Literal('system')])),
+    model: t.Optional(t.String({ maxLength: 200 })),
+    tool: t.Optional(t.String({ maxLength: 256, description: 'Only messages that called this tool' })),
+    from: t.Optional(t.String({ format: 'date-time' })),
+    to: t.Optional(t.String({ format: 'date-time' })),
+    include_sidechains: t.Optional(t.Boolean({ default: false, description: 'Also search subagent messages' })),
+    owner_id: t.Optional(t.String({ maxLength: 128, description: "Admins only: one user's messages" })),
+  }),
+}
+export type SearchQuery = (typeof SearchModel)['search.Query']['static']
+export type SearchHitDto = typeof SearchHit.static

@@ -1,0 +1,251 @@
+import { describe, expect, it } from 'bun:test'
+import { readFileSync } from 'node:fs'
+import { basename } from 'node:path'
+import { expectedBy, expectedResponses, fixtureFiles } from './fixture-expectations'
+import { errorOf, makeApp } from './helpers'
+
+type Ctx = Awaited<ReturnType<typeof makeApp>>
+
+async function importAll(api: Ctx['api'], paths: string[]) {
+  for (const path of paths) {
+    const posted = await api.api.files.post({ file: new File([await Bun.file(path).bytes()], basename(path)) })
+    for (let i = 0; i < 500; i++) {
+      const f = (await api.api.files({ id: posted.data!.id }).get()).data
+      if (f?.status === 'completed' || f?.status === 'error') break
+      await Bun.sleep(10)
+    }
+  }
+}
+
+const fixtures = fixtureFiles()
+const ctx = await makeApp()
+await importAll(ctx.api, fixtures)
+const responses = [...expectedResponses(fixtures).values()]
+const four = (g?: {
+  input_tokens: number
+  output_tokens: number
+  cache_creation_input_tokens: number
+  cache_read_input_tokens: number
+}) => (g ? [g.input_tokens, g.output_tokens, g.cache_creation_input_tokens, g.cache_read_input_tokens] : undefined)
+
+describe('usage report', () => {
+  it('equals the per-response totals of the fixture lines per UTC day, week, month and model', async () => {
+    const cases = {
+      day: (p: (typeof responses)[number]) => p.day,
+      month: (p: (typeof responses)[number]) => p.day.slice(0, 7),
+      week: (p: (typeof responses)[number]) => {
+        const d = new Date(`${p.day}T00:00:00Z`)
+        return new Date(d.getTime() - ((d.getUTCDay() + 6) % 7) * 86_400_000).toISOString().slice(0, 10)
+      },
+      model: (p: (typeof responses)[number]) => p.model,
+    }
+    for (const [groupBy, keyOf] of Object.entries(cases)) {
+      const expected = expectedBy(responses, keyOf)
+      const r = await ctx.api.api.analytics.usage.get({ query: { group_by: groupBy as 'day' } })
+      expect(r.status).toBe(200)
+      const got = Object.fromEntries(r.data!.groups.map((g) => [g.key, four(g)]))
+      const want = Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, v.slice(0, 4)]))
+      expect({ groupBy, got }).toEqual({ groupBy, got: want })
+    }
+  })
+
+  it('follows tz for day boundaries', async () => {
+    const tz = 'Asia/Kolkata'
+    const local = (ms: number) => new Date(ms).toLocaleDateString('en-CA', { timeZone: tz })
+    const expected = expectedBy(responses, (p) => local(p.ms))
+    const r = await ctx.api.api.analytics.usage.get({ query: { group_by: 'day', tz } })
+    expect(Object.fromEntries(r.data!.groups.map((g) => [g.key, four(g)]))).toEqual(
+      Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, v.slice(0, 4)])),
+    )
+    const bad = await ctx.raw('/api/analytics/usage?tz=Mars/Olympus')
+    expect(bad.status).toBe(400)
+    expect((await errorOf(bad)).error).toContain('Mars/Olympus')
+  })
+
+  it('limits to a date range (dates in tz, `to` inclusive) and adds up per-model rows to the group totals', async () => {
+    const r = await ctx.api.api.analytics.usage.get({
+      query: { group_by: 'day', from: '2026-02-10', to: '2026-02-12' },
+    })
+    expect(r.data!.groups.map((g) => g.key)).toEqual(['2026-02-10', '2026-02-12'])
+    for (const g of r.data!.groups) {
+      expect(g.models.reduce((n, m) => n + m.total_tokens, 0)).toBe(g.total_tokens)
+      expect(g.models.reduce((n, m) => n + m.cost_usd, 0)).toBeCloseTo(g.cost_usd, 9)
+    }
+    const totals = r.data!.totals
+    expect(totals.total_tokens).toBe(r.data!.groups.reduce((n, g) => n + g.total_tokens, 0))
+  })
+
+  it('shows another user nothing, and an admin everything', async () => {
+    const bob = await ctx.user(`bob${Date.now()}`)
+    const theirs = await bob.api.api.analytics.usage.get({ query: {} })
+    expect(theirs.data?.groups).toEqual([])
+    expect((await bob.api.api.analytics.overview.get()).data?.messages).toBe(0)
+    expect((await bob.api.api.analytics.tools.get({ query: {} })).data?.total).toBe(0)
+    const all = await ctx.admin.api.api.analytics.usage.get({ query: { group_by: 'model' } })
+    expect(all.data?.totals.total_tokens).toBe(responses.reduce((n, p) => n + p.input + p.output + p.write + p.read, 0))
+  })
+})
+
+describe('tool analytics and overview', () => {
+  it('counts calls and errors per tool from the tool_use and tool_result blocks', async () => {
+    const calls = new Map<string, { calls: number; errors: number }>()
+    const names = new Map<string, string>()
+    const seenLines = new Set<string>()
+    for (const path of fixtures) {
+      for (const text of readFileSync(path, 'utf8').split('\n')) {
+        let line: { type?: string; uuid?: string; message?: { content?: unknown } }
+        try {
+          line = JSON.parse(text)
+        } catch {
+          continue
+        }
+        if (!line || typeof line !== 'object' || line.type === 'progress' || !line.uuid || seenLines.has(line.uuid))
+          continue
+        seenLines.add(line.uuid)
+        const blocks = Array.isArray(line.message?.content) ? (line.message.content as Record<string, unknown>[]) : []
+        for (const b of blocks) {
+          if (b.type === 'tool_use') {
+            names.set(b.id as string, b.name as string)
+            const c = calls.get(b.name as string) ?? { calls: 0, errors: 0 }
+            c.calls++
+            calls.set(b.name as string, c)
+          }
+          if (b.type === 'tool_result' && b.is_error === true) {
+            const c = calls.get(names.get(b.tool_use_id as string) ?? '')
+            if (c) c.errors++
+          }
+        }
+      }
+    }
+    const r = await ctx.api.api.analytics.tools.get({ query: {} })
+    const got = Object.fromEntries(
+      r.data!.items.filter((i) => i.name !== '').map((i) => [i.name, { calls: i.calls, errors: i.errors }]),
+    )
+    expect(got).toEqual(Object.fromEntries(calls))
+    const bash = r.data!.items.find((i) => i.name === 'Bash')!
+    expect(bash.p50_duration_ms).not.toBeNull()
+    expect(bash.p95_duration_ms!).toBeGreaterThanOrEqual(bash.p50_duration_ms!)
+  })
+
+  it('sums the overview from the same data', async () => {
+    const o = (await ctx.api.api.analytics.overview.get()).data!
+    const list = (await ctx.api.api.conversations.get({ query: { limit: 200 } })).data!
+    expect(o.conversations).toBe(list.total)
+    expect(o.messages).toBe(list.items.reduce((n, c) => n + c.message_count, 0))
+    expect(o.total_tokens).toBe(responses.reduce((n, p) => n + p.input + p.output + p.write + p.read, 0))
+    expect(o.files).toBe(fixtures.length)
+    const byModel = expectedBy(responses, (p) => p.model)
+    const biggest = Object.entries(byModel).sort(
+      ([, a], [, b]) => b.slice(0, 4).reduce((x, y) => x + y) - a.slice(0, 4).reduce((x, y) => x + y),
+    )[0]
+    expect(o.top_models[0]?.model).toBe(biggest![0])
+    expect(o.active_days).toBeGreaterThanOrEqual(5)
+  })
+})
+
+describe('search', () => {
+  const search = (q: string, extra: Record<string, string> = {}) =>
+    ctx.raw(`/api/search?${new URLSearchParams({ q, ...extra })}`)
+
+  it('finds messages, ranks the better match first, and highlights safely', async () => {
+    const r = await ctx.api.api.search.get({ query: { q: 'phoenix' } })
+    expect(r.status).toBe(200)
+    expect(r.data!.total).toBeGreaterThan(0)
+    const hit = r.data!.items[0]!
+    expect(hit.snippet.toLowerCase()).toContain('<mark>phoenix</mark>')
+    expect(hit.snippet).not.toMatch(/<(?!\/?mark>)/)
+    const ranks = r.data!.items.map((i) => i.rank)
+    expect([...ranks].sort((a, b) => a - b)).toEqual(ranks)
+    expect(hit.conversation_title).toBeTruthy()
+  })
+
+  it('answers any input with results or a 400, never a 500', async () => {
+    const hostile = [
+      '"',
+      "'",
+      'AND OR NEAR(',
+      'a-b',
+      'x:y',
+      '*',
+      'NOT',
+      '(',
+      ')',
+      '^',
+      '"unterminated',
+      'col:phoenix',
+      '🦀 emoji 🎉',
+      'x'.repeat(10_000),
+      'a '.repeat(5000),
+      '\\',
+      '%',
+      '_',
+      '-phoenix',
+      '""',
+      'phoenix*',
+      '-',
+      '---',
+      'NEAR(a b, 3)',
+      "'; DROP TABLE messages; --",
+      '\u0000',
+    ]
+    for (const q of hostile) {
+      const r = await search(q)
+      expect({ q: q.slice(0, 30), ok: r.status === 200 || r.status === 400 }).toEqual({ q: q.slice(0, 30), ok: true })
+      if (r.status === 400) expect((await errorOf(r)).code).toBe('BAD_REQUEST')
+    }
+    const empty = await search('')
+    expect(empty.status).toBe(400)
+    expect((await errorOf(empty)).error).toContain('nothing to search for')
+  })
+
+  it('supports phrases, prefixes and exclusion', async () => {
+    const word = (await ctx.api.api.search.get({ query: { q: 'phoenix' } })).data!.total
+    const prefix = (await ctx.api.api.search.get({ query: { q: 'phoeni*' } })).data!.total
+    expect(prefix).toBeGreaterThanOrEqual(word)
+    const excluded = (await ctx.api.api.search.get({ query: { q: 'phoenix -server' } })).data!.total
+    expect(excluded).toBeLessThan(word)
+    const phrase = await ctx.api.api.search.get({ query: { q: '"phx.server"' } })
+    expect(phrase.data!.total).toBeGreaterThan(0)
+    for (const i of phrase.data!.items) expect(i.snippet.toLowerCase()).toMatch(/<mark>phx[^<]*<\/mark>/)
+  })
+
+  it('applies each filter', async () => {
+    const base = (await ctx.api.api.search.get({ query: { q: 'the', limit: 200 } })).data!
+    const conversation = base.items[0]!.conversation_id
+    const byConversation = (
+      await ctx.api.api.search.get({ query: { q: 'the', conversation_id: conversation, limit: 200 } })
+    ).data!
+    expect(byConversation.items.every((i) => i.conversation_id === conversation)).toBe(true)
+    const users = (await ctx.api.api.search.get({ query: { q: 'the', role: 'user', limit: 200 } })).data!
+    expect(users.items.every((i) => i.role === 'user')).toBe(true)
+    const opus = (await ctx.api.api.search.get({ query: { q: 'the', model: 'claude-opus-4-6', limit: 200 } })).data!
+    expect(opus.total).toBeGreaterThan(0)
+    expect(opus.items.every((i) => i.model === 'claude-opus-4-6')).toBe(true)
+    const before = (await ctx.api.api.search.get({ query: { q: 'the', to: '2026-01-01T00:00:00Z', limit: 200 } })).data!
+    expect(before.items.every((i) => i.timestamp < '2026-01-01')).toBe(true)
+    const after = (await ctx.api.api.search.get({ query: { q: 'the', from: '2026-01-01T00:00:00Z', limit: 200 } }))
+      .data!
+    expect(before.total + after.total).toBe(base.total)
+    const bash = (await ctx.api.api.search.get({ query: { q: 'the', tool: 'Bash', limit: 200 } })).data!
+    expect(bash.total).toBeGreaterThan(0)
+    expect(bash.total).toBeLessThan(base.total)
+    const project = (
+      await ctx.api.api.search.get({ query: { q: 'the', project_path: '/home/marco/projects/spotter' } })
+    ).data!
+    expect(project.total).toBeGreaterThan(0)
+    expect(project.total).toBeLessThan(base.total)
+    const sidechains = (await ctx.api.api.search.get({ query: { q: 'opentelemetry', include_sidechains: true } })).data!
+    const main = (await ctx.api.api.search.get({ query: { q: 'opentelemetry' } })).data!
+    expect(sidechains.total).toBeGreaterThan(main.total)
+  })
+
+  it("searches only the caller's messages", async () => {
+    const bob = await ctx.user(`carol${Date.now()}`)
+    expect((await bob.api.api.search.get({ query: { q: 'phoenix' } })).data?.total).toBe(0)
+    const mine = (await ctx.api.api.search.get({ query: { q: 'phoenix' } })).data!.total
+    const viaAdmin = await ctx.admin.api.api.search.get({ query: { q: 'phoenix', owner_id: ctx.alice.id } })
+    expect(viaAdmin.data?.total).toBe(mine)
+    const adminOwn = await ctx.admin.api.api.search.get({ query: { q: 'phoenix', owner_id: ctx.admin.id } })
+    expect(adminOwn.data?.total).toBe(0)
+  })
+})
