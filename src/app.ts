@@ -75,7 +75,7 @@ export function createApp({ config, db, logger, pricing }: AppDeps) {
     .use(healthModule({ db, dbPath: config.dbPath, registry }))
     .use(authModule({ auth, users, guard, authLimiter, trustProxy: config.trustProxy }))
     .use(usersModule({ users, guard }))
-    .use(conversationsModule({ conversations, ingest, guard }))
+    .use(conversationsModule({ conversations, messages, ingest, guard }))
     .use(messagesModule({ messages, guard }))
     .use(filesModule({ files, guard, importLimiter: authLimiter }))
     .use(searchModule({ search: createSearchService(createSearchRepository(db)), guard }))

@@ -1,42 +1,78 @@
+import { parseImportArgs, UsageError } from './cli/args'
+import { CliError } from './cli/errors'
+import { runImport } from './cli/import'
+import { runWatch } from './cli/watch'
 import { ConfigError, loadConfig } from './config'
 import { closeDatabase, openDatabase } from './db/client'
 import { runMigrations } from './db/migrate'
 
-const USAGE = `observatory <command>
+const USAGE = `observatory <command> [options]
 
 Commands:
-  serve      start the server (same as \`bun start\`)
-  migrate    apply pending database migrations and exit
-  help       show this text
+  serve                 start the server (same as \`bun start\`)
+  migrate               apply pending database migrations and exit
+  import [paths…]       import Claude Code transcripts (*.jsonl files, or folders searched for them)
+  watch [paths…]        import, then keep importing what is appended and new files, until Ctrl-C
+  help                  show this text
 
-Configuration comes from the environment; see the README.`
+Paths default to $CLAUDE_CONFIG_DIR/projects (each folder of a comma-separated list),
+else ~/.claude/projects and ~/.config/claude/projects. Importing again only reads what is new.
 
-async function main(argv: string[]) {
-  const [command = 'help'] = argv
+Options for import and watch:
+  --user <email>        owner of the imported data (local database; default: the only user, else the first admin)
+  --json                print the summary as one JSON object on stdout (watch: one object per line)
+  --server <url>        send the files to a remote Observatory instead of the local database
+  --api-key <key>       API key for --server (or set OBSERVATORY_API_KEY)
+
+The local database comes from the environment (DATA_DIR, DB_PATH; see the README); it is safe to
+import while the server runs on the same database.`
+
+async function main(argv: string[]): Promise<number> {
+  const [command = 'help', ...rest] = argv
+  if ((command === 'import' || command === 'watch') && (rest.includes('--help') || rest.includes('-h'))) {
+    console.log(USAGE)
+    return 0
+  }
   switch (command) {
     case 'serve':
       await import('./index')
-      return
+      return 0
     case 'migrate': {
       const config = loadConfig()
       const db = openDatabase(config.dbPath)
       runMigrations(db)
       closeDatabase(db)
       console.log(`migrated ${config.dbPath}`)
-      return
+      return 0
     }
+    case 'import':
+      return runImport(parseImportArgs(rest))
+    case 'watch':
+      return runWatch(parseImportArgs(rest))
     case 'help':
     case '--help':
     case '-h':
       console.log(USAGE)
-      return
+      return 0
     default:
       console.error(`observatory: unknown command "${command}"\n\n${USAGE}`)
-      process.exit(2)
+      return 2
   }
 }
 
-main(process.argv.slice(2)).catch((e) => {
-  console.error(e instanceof ConfigError ? `observatory: invalid configuration: ${e.message}` : e)
-  process.exit(1)
-})
+main(process.argv.slice(2)).then(
+  (code) => {
+    // serve keeps running; the others end here (a progress bar or watcher must not keep the process alive)
+    if (process.argv[2] !== 'serve') process.exit(code)
+  },
+  (e) => {
+    if (e instanceof UsageError) {
+      console.error(`observatory: ${e.message}\n\n${USAGE}`)
+      process.exit(2)
+    }
+    if (e instanceof ConfigError) console.error(`observatory: invalid configuration: ${e.message}`)
+    else if (e instanceof CliError) console.error(`observatory: ${e.message}`)
+    else console.error(e)
+    process.exit(1)
+  },
+)

@@ -1,4 +1,4 @@
-import { existsSync, type Stats } from 'node:fs'
+import { type Dirent, existsSync, type Stats } from 'node:fs'
 import { access, constants, readdir, stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { isAbsolute, join, relative, resolve, sep } from 'node:path'
@@ -75,9 +75,12 @@ export async function findTranscripts(paths: string[], cwd = process.cwd()): Pro
     if (once(st)) files.push({ path, displayName: displayNameOf(path, cwd), size: st.size, mtimeMs: st.mtimeMs })
   }
 
+  // Symlinks are followed only after every real folder was walked, so a file reached both ways keeps its real path
+  // (its source key) whatever order the folders are listed in.
+  const links: string[] = []
   const walk = async (dir: string, st: Stats, root: boolean) => {
     if (!once(st)) return
-    let entries: import('node:fs').Dirent[]
+    let entries: Dirent[]
     try {
       entries = await readdir(dir, { withFileTypes: true })
     } catch (e) {
@@ -86,18 +89,30 @@ export async function findTranscripts(paths: string[], cwd = process.cwd()): Pro
       return
     }
     dirs.set(dir, st.mtimeMs)
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     for (const entry of entries) {
       const path = join(dir, entry.name)
-      if (!(entry.isDirectory() || entry.isSymbolicLink() || (entry.isFile() && entry.name.endsWith('.jsonl'))))
-        continue
-      let target: Stats
-      try {
-        target = await stat(path) // follows a symlink; a broken one is skipped
-      } catch {
-        continue
-      }
-      if (target.isDirectory()) await walk(path, target, false)
-      else if (target.isFile() && entry.name.endsWith('.jsonl')) addFile(path, target)
+      if (entry.isSymbolicLink()) links.push(path)
+      else if (entry.isDirectory()) await statThen(path, (target) => walk(path, target, false))
+      else if (entry.isFile() && entry.name.endsWith('.jsonl')) await statThen(path, (target) => addFile(path, target))
+    }
+  }
+  const statThen = async (path: string, then: (st: Stats) => unknown) => {
+    let target: Stats
+    try {
+      target = await stat(path) // follows a symlink; a broken one, or a file gone meanwhile, is skipped
+    } catch {
+      return
+    }
+    await then(target)
+  }
+  const followLinks = async () => {
+    for (let path = links.shift(); path !== undefined; path = links.shift()) {
+      const name = path
+      await statThen(name, async (target) => {
+        if (target.isDirectory()) await walk(name, target, false)
+        else if (target.isFile() && name.endsWith('.jsonl')) addFile(name, target)
+      })
     }
   }
 
@@ -118,6 +133,7 @@ export async function findTranscripts(paths: string[], cwd = process.cwd()): Pro
       addFile(path, st)
     } else throw new CliError(`${given}: not a file or folder`)
   }
+  await followLinks()
   files.sort((a, b) => compareTranscriptPaths(a.path, b.path))
   return { files, dirs, warnings }
 }

@@ -1,6 +1,9 @@
 /** A failure the CLI reports as one line on stderr and exit code 1, without a stack trace. */
 export class CliError extends Error {}
 
+/** The remote server could not be reached (network): fatal for `import`, retried later by `watch`. */
+export class Unreachable extends CliError {}
+
 /** Thrown from a progress callback to stop an import after the chunk that just committed. */
 export class Stopped extends Error {
   constructor() {

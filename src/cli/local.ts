@@ -111,7 +111,8 @@ export function conversationTotals(db: Db, ids: string[]): Totals {
  * a running server on the same file: WAL, busy_timeout, IMMEDIATE chunk transactions, and a retry if busy persists.
  */
 export async function openLocalTarget(config: Config, { userEmail }: { userEmail?: string }): Promise<Target> {
-  const db = openDatabase(config.dbPath)
+  // openDatabase sets busy_timeout after journal_mode: a writer's checkpoint at that moment fails it at once
+  const db = await retryBusy(() => openDatabase(config.dbPath))
   try {
     await retryBusy(() => runMigrations(db))
     const owner = await resolveOwner(createUserRepository(db), userEmail)
@@ -129,7 +130,7 @@ export async function openLocalTarget(config: Config, { userEmail }: { userEmail
           path: file.path,
           sourceKey: file.path,
           displayName: file.displayName,
-          onProgress: (p) => onProgress({ bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, linesDone: p.linesDone }),
+          onProgress,
         })
         return {
           bytesDone: result.bytesDone,

@@ -7,6 +7,8 @@ const SKIPPED_SHOWN = 3
 
 export const count = (n: number) => n.toLocaleString('en-US')
 
+export const plural = (n: number, noun: string) => `${count(n)} ${noun}${n === 1 ? '' : 's'}`
+
 export function bytes(n: number) {
   const units = ['B', 'KB', 'MB', 'GB', 'TB']
   let v = n
@@ -20,6 +22,7 @@ export function bytes(n: number) {
 
 export function duration(ms: number) {
   if (!Number.isFinite(ms)) return '?'
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)}s`
   const s = Math.round(ms / 1000)
   if (s < 60) return `${s}s`
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
@@ -29,8 +32,8 @@ export function duration(ms: number) {
 /** One line about what an import of a file added. */
 export function describeOutcome(o: FileOutcome) {
   if (o.messagesAdded === 0 && o.toolCallsAdded === 0 && o.linesSkipped === 0) return 'nothing new'
-  const parts = [`+${count(o.messagesAdded)} messages`, `+${count(o.toolCallsAdded)} tool calls`]
-  if (o.linesSkipped > 0) parts.push(`${count(o.linesSkipped)} lines skipped`)
+  const parts = [`+${plural(o.messagesAdded, 'message')}`, `+${plural(o.toolCallsAdded, 'tool call')}`]
+  if (o.linesSkipped > 0) parts.push(`${plural(o.linesSkipped, 'line')} skipped`)
   return parts.join(', ')
 }
 

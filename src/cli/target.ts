@@ -1,6 +1,13 @@
 import type { Transcript } from './discover'
 
-export type FileProgress = { bytesDone: number; bytesTotal: number; linesDone: number }
+export type FileProgress = {
+  bytesDone: number
+  bytesTotal: number
+  linesDone: number
+  messagesAdded: number
+  toolCallsAdded: number
+  linesSkipped: number
+}
 export type SkippedLine = { line: number; reason: string; message: string }
 
 /** What importing one file did (in this run only: a re-import that found nothing new adds 0). */

@@ -3,15 +3,18 @@ import { ErrorBody } from '../../lib/errors'
 import { SECURITY } from '../../lib/models'
 import type { AuthGuard } from '../auth/guard'
 import type { IngestService } from '../ingest/service'
+import { MessageModel } from '../messages/model'
+import type { MessageService } from '../messages/service'
+import { exportDocument } from './export'
 import { ConversationModel } from './model'
 import type { ConversationService } from './service'
 
 const IdParams = t.Object({ id: t.String({ minLength: 1, maxLength: 128 }) })
 
-type Deps = { conversations: ConversationService; ingest: IngestService; guard: AuthGuard }
+type Deps = { conversations: ConversationService; messages: MessageService; ingest: IngestService; guard: AuthGuard }
 
 /** Conversations: list, create, read, update, delete, export. */
-export const conversationsModule = ({ conversations, ingest, guard }: Deps) =>
+export const conversationsModule = ({ conversations, messages, ingest, guard }: Deps) =>
   new Elysia({
     name: 'conversations',
     prefix: '/api/conversations',
@@ -19,6 +22,7 @@ export const conversationsModule = ({ conversations, ingest, guard }: Deps) =>
   })
     .use(guard)
     .model(ConversationModel)
+    .model(MessageModel)
     .model({ error: ErrorBody })
     .get('', ({ user, query }) => conversations.list(user, query), {
       role: 'viewer',
@@ -79,23 +83,47 @@ export const conversationsModule = ({ conversations, ingest, guard }: Deps) =>
         detail: { summary: 'Delete a conversation with its messages and tool calls' },
       },
     )
+    .get('/:id/thread', ({ user, params, query }) => messages.thread(user, params.id, query.limit, query.offset), {
+      role: 'viewer',
+      params: IdParams,
+      query: 'message.ListQuery',
+      response: { 200: 'message.ThreadPage', 401: 'error', 404: 'error', 422: 'error', 429: 'error' },
+      detail: {
+        summary: 'The conversation in thread order',
+        description:
+          'parentUuid order, depth first; compaction boundaries marked; each subagent nested (depth + 1) after the message whose tool call started it.',
+      },
+    })
     .get(
       '/:id/export',
-      async ({ user, params }) => {
-        await conversations.ownerOf(user, params.id)
-        return new Response(ingest.exportJsonl(params.id), {
-          headers: {
-            'content-type': 'application/x-ndjson',
-            'content-disposition': `attachment; filename="${params.id.replace(/[^\w.-]/g, '_')}.jsonl"`,
-          },
+      async ({ user, params, query }) => {
+        const format = query.format ?? 'jsonl'
+        const name = params.id.replace(/[^\w.-]/g, '_')
+        if (format === 'jsonl' && (await conversations.get(user, params.id)).source === 'claude-code') {
+          return new Response(ingest.exportJsonl(params.id), {
+            headers: {
+              'content-type': 'application/x-ndjson',
+              'content-disposition': `attachment; filename="${name}.jsonl"`,
+            },
+          })
+        }
+        const body = await exportDocument(conversations, messages, user, params.id, format)
+        const [type, ext] =
+          format === 'markdown' ? ['text/markdown; charset=utf-8', 'md'] : ['application/json', 'json']
+        return new Response(body, {
+          headers: { 'content-type': type, 'content-disposition': `attachment; filename="${name}.${ext}"` },
         })
       },
       {
         role: 'viewer',
         params: IdParams,
-        query: t.Object({ format: t.Optional(t.Literal('jsonl', { default: 'jsonl' })) }),
+        query: t.Object({
+          format: t.Optional(
+            t.Union([t.Literal('jsonl'), t.Literal('markdown'), t.Literal('json')], { default: 'jsonl' }),
+          ),
+        }),
         response: {
-          200: t.Any({ description: 'The transcript lines' }),
+          200: t.Any({ description: 'The exported document' }),
           401: 'error',
           404: 'error',
           422: 'error',
@@ -104,7 +132,7 @@ export const conversationsModule = ({ conversations, ingest, guard }: Deps) =>
         detail: {
           summary: 'Export a conversation',
           description:
-            '`jsonl`: the original transcript lines of every imported file of the session (main file, then subagent files), byte for byte.',
+            '`jsonl`: for an imported session, the original transcript lines of every file (main file, then subagent files), byte for byte; for one made through the API, its messages, one JSON object a line. `markdown`: prompts, replies and folded tool calls, for a person. `json`: the conversation and its messages in thread order.',
         },
       },
     )

@@ -139,6 +139,19 @@ export const MessageModel = {
     },
   ),
   'message.ListQuery': t.Object({ ...PageQuery }),
+  'message.ThreadPage': Page(
+    t.Composite([
+      Message,
+      t.Object({
+        depth: t.Integer({ description: '0 for the main thread; 1 and more inside subagents' }),
+        branch: t.String({ description: '"main", or the agent id of the subagent' }),
+        spawned_by_tool_call: t.Union([t.String(), t.Null()], {
+          description: 'The tool call that started this subagent',
+        }),
+        compaction_boundary: t.Boolean(),
+      }),
+    ]),
+  ),
 }
 
 export type MessageDto = typeof Message.static

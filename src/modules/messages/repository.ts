@@ -35,6 +35,34 @@ export function createMessageRepository(db: Db) {
     async find(conversationId: string, id: string) {
       return byId.get({ conversationId, id })
     },
+    /** The threading columns of every message of a conversation (small rows: enough to order a long session). */
+    async skeleton(conversationId: string) {
+      return db
+        .select({
+          id: messages.id,
+          parentId: messages.parentId,
+          logicalParentId: messages.logicalParentId,
+          subtype: messages.subtype,
+          isSidechain: messages.isSidechain,
+          agentId: messages.agentId,
+        })
+        .from(messages)
+        .where(eq(messages.conversationId, conversationId))
+        .orderBy(asc(messages.timestamp), asc(messages.seq))
+        .all()
+    },
+    /** Tool calls that started a subagent: the agent id and the message that made the call. */
+    async agentSpawns(conversationId: string) {
+      return db
+        .select({ id: toolCalls.id, agentId: toolCalls.agentId, messageId: toolCalls.messageId })
+        .from(toolCalls)
+        .where(and(eq(toolCalls.conversationId, conversationId), sql`${toolCalls.agentId} IS NOT NULL`))
+        .all()
+    },
+    async findMany(ids: string[]) {
+      if (ids.length === 0) return []
+      return db.select().from(messages).where(inArray(messages.id, ids)).all()
+    },
     async toolCallsOf(messageIds: string[]) {
       if (messageIds.length === 0) return []
       return db.select().from(toolCalls).where(inArray(toolCalls.messageId, messageIds)).all()

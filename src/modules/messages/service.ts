@@ -47,6 +47,88 @@ export const toMessage = (r: MessageRow, calls: ToolCallRow[]): MessageDto => ({
   created_at: iso(r.createdAt),
 })
 
+const push = <K, V>(map: Map<K, V[]>, key: K, value: V) => {
+  const list = map.get(key)
+  if (list) list.push(value)
+  else map.set(key, [value])
+}
+
+type SkeletonRow = Awaited<ReturnType<MessageRepository['skeleton']>>[number]
+export type ThreadEntry = {
+  id: string
+  depth: number
+  branch: string
+  spawnedBy: string | null
+  compactionBoundary: boolean
+}
+
+/**
+ * The reading order of a session: parentUuid links depth first (siblings by time), a compaction boundary continuing
+ * from the leaf it summarises, and each subagent's messages nested right after the message whose tool call started
+ * it. Subagents whose spawning call is unknown, and old inline sidechains, follow at the end.
+ */
+export function threadOrder(
+  rows: SkeletonRow[],
+  spawns: { id: string; agentId: string | null; messageId: string | null }[],
+) {
+  const present = new Set(rows.map((r) => r.id))
+  const children = new Map<string | null, SkeletonRow[]>()
+  const branches = new Map<string, SkeletonRow[]>()
+  for (const r of rows) {
+    const branch = r.isSidechain ? (r.agentId ?? 'sidechain') : 'main'
+    push(branches, branch, r)
+    const link = r.parentId ?? (r.subtype === 'compact_boundary' ? r.logicalParentId : null)
+    const parent = link && present.has(link) ? link : null
+    push(children, parent, r)
+  }
+  const spawnsAfter = new Map<string, { agentId: string; toolCallId: string }[]>()
+  for (const s of spawns)
+    if (s.agentId && s.messageId) push(spawnsAfter, s.messageId, { agentId: s.agentId, toolCallId: s.id })
+
+  const out: ThreadEntry[] = []
+  const placed = new Set<string>()
+  const walk = (rootsOf: SkeletonRow[], depth: number, branch: string, spawnedBy: string | null) => {
+    const stack = [...rootsOf].reverse().map((r) => ({ r, depth }))
+    while (stack.length > 0) {
+      const { r, depth: d } = stack.pop() as { r: SkeletonRow; depth: number }
+      if (placed.has(r.id)) continue
+      placed.add(r.id)
+      out.push({ id: r.id, depth: d, branch, spawnedBy, compactionBoundary: r.subtype === 'compact_boundary' })
+      for (const spawn of spawnsAfter.get(r.id) ?? []) {
+        const agentRows = branches.get(spawn.agentId) ?? []
+        walk(
+          agentRows.filter((a) => !a.parentId || !present.has(a.parentId)),
+          d + 1,
+          spawn.agentId,
+          spawn.toolCallId,
+        )
+      }
+      const next = (children.get(r.id) ?? []).filter(
+        (c) => (c.isSidechain ? (c.agentId ?? 'sidechain') : 'main') === branch,
+      )
+      for (let i = next.length - 1; i >= 0; i--) stack.push({ r: next[i] as SkeletonRow, depth: d })
+    }
+  }
+  walk(
+    (children.get(null) ?? []).filter((r) => !r.isSidechain),
+    0,
+    'main',
+    null,
+  )
+  for (const [branch, agentRows] of branches) {
+    if (branch === 'main') continue
+    walk(
+      agentRows.filter((a) => !a.parentId || !present.has(a.parentId)),
+      1,
+      branch,
+      null,
+    )
+  }
+  // anything left (cycles, broken links) keeps its time order at the end
+  for (const r of rows) if (!placed.has(r.id)) walk([r], 0, r.isSidechain ? (r.agentId ?? 'sidechain') : 'main', null)
+  return out
+}
+
 /** Messages of a conversation; every change keeps the conversation's totals exact. */
 export function createMessageService(repo: MessageRepository, conversations: ConversationService, pricing: Pricing) {
   const withToolCalls = async (rows: MessageRow[]) => {
@@ -60,6 +142,22 @@ export function createMessageService(repo: MessageRepository, conversations: Con
       await conversations.ownerOf(actor, conversationId)
       const { rows, total } = await repo.list(conversationId, limit, offset)
       return { items: await withToolCalls(rows), total, limit, offset }
+    },
+    /** A page of the conversation in thread order, each message with its depth and branch. */
+    async thread(actor: Actor, conversationId: string, limit = 50, offset = 0) {
+      await conversations.ownerOf(actor, conversationId)
+      const order = threadOrder(await repo.skeleton(conversationId), await repo.agentSpawns(conversationId))
+      const page = order.slice(offset, offset + limit)
+      const rows = new Map((await repo.findMany(page.map((e) => e.id))).map((r) => [r.id, r]))
+      const full = await withToolCalls(page.map((e) => rows.get(e.id) as MessageRow))
+      const items = page.map((e, i) => ({
+        ...(full[i] as MessageDto),
+        depth: e.depth,
+        branch: e.branch,
+        spawned_by_tool_call: e.spawnedBy,
+        compaction_boundary: e.compactionBoundary,
+      }))
+      return { items, total: order.length, limit, offset }
     },
     async get(actor: Actor, conversationId: string, id: string) {
       await conversations.ownerOf(actor, conversationId)
