@@ -35,6 +35,7 @@ CREATE TABLE `conversations` (
 	`agent_version` text,
 	`models` text DEFAULT '[]' NOT NULL,
 	`metadata` text DEFAULT '{}' NOT NULL,
+	`workspace_id` text,
 	`message_count` integer DEFAULT 0 NOT NULL,
 	`input_tokens` integer DEFAULT 0 NOT NULL,
 	`output_tokens` integer DEFAULT 0 NOT NULL,
@@ -53,6 +54,29 @@ CREATE INDEX `conversations_owner_created_idx` ON `conversations` (`owner_id`,`c
 CREATE INDEX `conversations_owner_started_idx` ON `conversations` (`owner_id`,`started_at`,`id`);--> statement-breakpoint
 CREATE INDEX `conversations_updated_idx` ON `conversations` (`updated_at`,`id`);--> statement-breakpoint
 CREATE INDEX `conversations_project_idx` ON `conversations` (`project_path`,`updated_at`);--> statement-breakpoint
+CREATE INDEX `conversations_workspace_idx` ON `conversations` (`workspace_id`);--> statement-breakpoint
+CREATE TABLE `events` (
+	`seq` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`id` text NOT NULL,
+	`owner_id` text NOT NULL,
+	`event_id` text,
+	`type` text NOT NULL,
+	`session_id` text,
+	`workspace_id` text,
+	`machine_id` text,
+	`project_id` text,
+	`tool_name` text,
+	`tool_use_id` text,
+	`payload` text NOT NULL,
+	`timestamp` integer NOT NULL,
+	`created_at` integer NOT NULL,
+	FOREIGN KEY (`owner_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `events_id_idx` ON `events` (`id`);--> statement-breakpoint
+CREATE UNIQUE INDEX `events_owner_event_idx` ON `events` (`owner_id`,`event_id`);--> statement-breakpoint
+CREATE INDEX `events_session_idx` ON `events` (`session_id`,`timestamp`);--> statement-breakpoint
+CREATE INDEX `events_project_idx` ON `events` (`project_id`,`timestamp`);--> statement-breakpoint
 CREATE TABLE `files` (
 	`id` text PRIMARY KEY NOT NULL,
 	`owner_id` text NOT NULL,
@@ -97,6 +121,18 @@ CREATE TABLE `jobs` (
 );
 --> statement-breakpoint
 CREATE INDEX `jobs_status_idx` ON `jobs` (`status`,`created_at`);--> statement-breakpoint
+CREATE TABLE `machines` (
+	`id` text PRIMARY KEY NOT NULL,
+	`owner_id` text NOT NULL,
+	`hostname` text,
+	`os` text,
+	`ip` text,
+	`last_seen_at` integer NOT NULL,
+	`created_at` integer NOT NULL,
+	FOREIGN KEY (`owner_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `machines_owner_idx` ON `machines` (`owner_id`,`last_seen_at`);--> statement-breakpoint
 CREATE TABLE `messages` (
 	`seq` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`id` text NOT NULL,
@@ -129,6 +165,22 @@ CREATE UNIQUE INDEX `messages_id_idx` ON `messages` (`id`);--> statement-breakpo
 CREATE INDEX `messages_conversation_idx` ON `messages` (`conversation_id`,`timestamp`,`seq`);--> statement-breakpoint
 CREATE INDEX `messages_response_idx` ON `messages` (`owner_id`,`response_key`);--> statement-breakpoint
 CREATE INDEX `messages_owner_time_idx` ON `messages` (`owner_id`,`timestamp`);--> statement-breakpoint
+CREATE TABLE `projects` (
+	`id` text PRIMARY KEY NOT NULL,
+	`owner_id` text NOT NULL,
+	`key` text NOT NULL,
+	`name` text NOT NULL,
+	`remote_url` text,
+	`host` text,
+	`repo_owner` text,
+	`repo` text,
+	`local_path` text,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	FOREIGN KEY (`owner_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `projects_owner_key_idx` ON `projects` (`owner_id`,`key`);--> statement-breakpoint
 CREATE TABLE `raw_lines` (
 	`source_id` text NOT NULL,
 	`line` integer NOT NULL,
@@ -207,4 +259,21 @@ CREATE TABLE `users` (
 	`updated_at` integer NOT NULL
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX `users_email_unique` ON `users` (`email`);
+CREATE UNIQUE INDEX `users_email_unique` ON `users` (`email`);--> statement-breakpoint
+CREATE TABLE `workspaces` (
+	`id` text PRIMARY KEY NOT NULL,
+	`owner_id` text NOT NULL,
+	`project_id` text NOT NULL,
+	`machine_id` text,
+	`path` text NOT NULL,
+	`branch` text,
+	`commit` text,
+	`last_seen_at` integer NOT NULL,
+	`created_at` integer NOT NULL,
+	FOREIGN KEY (`owner_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade,
+	FOREIGN KEY (`project_id`) REFERENCES `projects`(`id`) ON UPDATE no action ON DELETE cascade,
+	FOREIGN KEY (`machine_id`) REFERENCES `machines`(`id`) ON UPDATE no action ON DELETE set null
+);
+--> statement-breakpoint
+CREATE INDEX `workspaces_project_idx` ON `workspaces` (`project_id`);--> statement-breakpoint
+CREATE INDEX `workspaces_machine_idx` ON `workspaces` (`machine_id`);

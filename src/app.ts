@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import { Registry } from 'prom-client'
 import type { Config } from './config'
 import type { Db } from './db/client'
+import { createMemoryBus, type EventBus } from './lib/bus'
 import { httpPlugin } from './lib/http'
 import type { Pricing } from './lib/pricing'
 import { createRateLimiter } from './lib/rate-limit'
@@ -19,14 +20,22 @@ import { conversationsModule } from './modules/conversations'
 import { createConversationRepository } from './modules/conversations/repository'
 import { createConversationService } from './modules/conversations/service'
 import { docsModule } from './modules/docs'
+import { eventsModule } from './modules/events'
+import { createEventRepository } from './modules/events/repository'
+import { createEventService } from './modules/events/service'
 import { filesModule } from './modules/files'
 import { createFileRepository } from './modules/files/repository'
 import { createFileService, IMPORT_FILE_JOB } from './modules/files/service'
 import { healthModule } from './modules/health'
+import { hierarchyModule } from './modules/hierarchy'
+import { createHierarchyRepository } from './modules/hierarchy/repository'
+import { createHierarchyService } from './modules/hierarchy/service'
 import { createIngestRepository } from './modules/ingest/repository'
 import { createIngestService } from './modules/ingest/service'
 import { createJobRepository } from './modules/jobs/repository'
 import { createJobQueue } from './modules/jobs/service'
+import { liveModule } from './modules/live'
+import { createLiveService } from './modules/live/service'
 import { messagesModule } from './modules/messages'
 import { createMessageRepository } from './modules/messages/repository'
 import { createMessageService } from './modules/messages/service'
@@ -37,20 +46,34 @@ import { usersModule } from './modules/users'
 import { createUserRepository } from './modules/users/repository'
 import { createUserService } from './modules/users/service'
 
-export type AppDeps = { config: Config; db: Db; logger: Logger; pricing: Pricing }
+export type AppDeps = {
+  config: Config
+  db: Db
+  logger: Logger
+  pricing: Pricing
+  /** cross-module notifications; in-process unless another implementation is given */
+  bus?: EventBus
+}
 
 const MINUTE = 60_000
 
 /** The one place modules are mounted. Everything the app needs comes in through `deps`. */
-export function createApp({ config, db, logger, pricing }: AppDeps) {
+export function createApp({ config, db, logger, pricing, bus = createMemoryBus() }: AppDeps) {
   const registry = new Registry()
   const users = createUserService(createUserRepository(db), { allowSignup: config.allowSignup })
   const auth = createAuthService(createAuthRepository(db), users, { jwtSecret: config.jwtSecret })
   const guard = authGuard({ auth, limiter: createRateLimiter({ max: config.rateLimit, windowMs: MINUTE }) })
   const authLimiter = createRateLimiter({ max: config.authRateLimit, windowMs: MINUTE })
   const conversations = createConversationService(createConversationRepository(db))
-  const messages = createMessageService(createMessageRepository(db), conversations, pricing)
-  const ingest = createIngestService(createIngestRepository(db), { pricing, maxLineBytes: config.maxLineBytes })
+  const messages = createMessageService(createMessageRepository(db), conversations, pricing, bus)
+  const ingest = createIngestService(createIngestRepository(db), { pricing, maxLineBytes: config.maxLineBytes, bus })
+  const hierarchy = createHierarchyService(createHierarchyRepository(db), conversations)
+  const events = createEventService({ repo: createEventRepository(db), hierarchy, bus, logger })
+  const live = createLiveService({
+    bus,
+    placementOfSession: hierarchy.placementOfSession,
+    isActive: async (id) => (await users.findActive(id)) !== undefined,
+  })
   // the queue and the file service need each other: jobs run files.process, files enqueue jobs
   const queue = createJobQueue({
     repo: createJobRepository(db),
@@ -64,6 +87,7 @@ export function createApp({ config, db, logger, pricing }: AppDeps) {
     uploadsDir: join(config.dataDir, 'uploads'),
     maxUploadBytes: config.maxUploadBytes,
     importRoots: config.importRoots,
+    bus,
   })
   queue.start()
 
@@ -80,6 +104,9 @@ export function createApp({ config, db, logger, pricing }: AppDeps) {
     .use(filesModule({ files, guard, importLimiter: authLimiter }))
     .use(searchModule({ search: createSearchService(createSearchRepository(db)), guard }))
     .use(analyticsModule({ analytics: createAnalyticsService(createAnalyticsRepository(db)), guard }))
+    .use(hierarchyModule({ hierarchy, guard }))
+    .use(eventsModule({ events, hierarchy, conversations, guard }))
+    .use(liveModule({ live, guard }))
     .onStop(() => queue.stop())
 }
 

@@ -25,7 +25,11 @@ const EnvSchema = t.Object({
   TRUST_PROXY: t.Boolean({ default: false }),
   HSTS_MAX_AGE: t.Integer({ minimum: 0, default: 0, description: 'seconds; 0 sends no Strict-Transport-Security' }),
   AUTH_RATE_LIMIT: t.Integer({ minimum: 1, default: 10, description: 'login/register/refresh attempts a minute' }),
-  RATE_LIMIT: t.Integer({ minimum: 1, default: 1200, description: 'requests a minute per credential' }),
+  RATE_LIMIT: t.Integer({
+    minimum: 1,
+    default: 6000,
+    description: 'requests a minute per credential (hooks included)',
+  }),
 })
 
 export type Config = {

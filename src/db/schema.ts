@@ -88,6 +88,8 @@ export const conversations = sqliteTable(
     /** JSON array of the distinct models its messages used */
     models: text('models', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
     metadata: text('metadata', { mode: 'json' }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
+    /** the workspace (checkout on a machine) the session ran in, when known */
+    workspaceId: text('workspace_id'),
     messageCount: integer('message_count').notNull().default(0),
     ...tokenColumns(),
     /** first and last message time (epoch ms); startedAt is the creation time until a message arrives */
@@ -102,6 +104,7 @@ export const conversations = sqliteTable(
     index('conversations_owner_started_idx').on(c.ownerId, c.startedAt, c.id),
     index('conversations_updated_idx').on(c.updatedAt, c.id),
     index('conversations_project_idx').on(c.projectPath, c.updatedAt),
+    index('conversations_workspace_idx').on(c.workspaceId),
   ],
 )
 
@@ -295,4 +298,86 @@ export const jobs = sqliteTable(
     updatedAt: integer('updated_at').notNull(),
   },
   (j) => [index('jobs_status_idx').on(j.status, j.createdAt)],
+)
+
+/** A code base: a normalised git remote (https://host/owner/repo), or a local path when there is no remote. */
+export const projects = sqliteTable(
+  'projects',
+  {
+    id: text('id').primaryKey(),
+    ownerId: ownerColumn(),
+    /** `https://host/owner/repo`, or `path:<absolute path>` */
+    key: text('key').notNull(),
+    name: text('name').notNull(),
+    remoteUrl: text('remote_url'),
+    host: text('host'),
+    repoOwner: text('repo_owner'),
+    repo: text('repo'),
+    localPath: text('local_path'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (p) => [uniqueIndex('projects_owner_key_idx').on(p.ownerId, p.key)],
+)
+
+/** A computer that runs agents, identified by the client's own machine_id. */
+export const machines = sqliteTable(
+  'machines',
+  {
+    id: text('id').primaryKey(),
+    ownerId: ownerColumn(),
+    hostname: text('hostname'),
+    os: text('os'),
+    ip: text('ip'),
+    lastSeenAt: integer('last_seen_at').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (m) => [index('machines_owner_idx').on(m.ownerId, m.lastSeenAt)],
+)
+
+/** A checkout of a project on a machine, identified by the client's own workspace_id. */
+export const workspaces = sqliteTable(
+  'workspaces',
+  {
+    id: text('id').primaryKey(),
+    ownerId: ownerColumn(),
+    projectId: text('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    machineId: text('machine_id').references(() => machines.id, { onDelete: 'set null' }),
+    path: text('path').notNull(),
+    branch: text('branch'),
+    commit: text('commit'),
+    lastSeenAt: integer('last_seen_at').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (w) => [index('workspaces_project_idx').on(w.projectId), index('workspaces_machine_idx').on(w.machineId)],
+)
+
+/** Agent events: Claude Code hook payloads and generic client events, kept whole. */
+export const events = sqliteTable(
+  'events',
+  {
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    id: text('id').notNull(),
+    ownerId: ownerColumn(),
+    /** the client's id for the event: a batch sent again creates nothing */
+    eventId: text('event_id'),
+    type: text('type').notNull(),
+    sessionId: text('session_id'),
+    workspaceId: text('workspace_id'),
+    machineId: text('machine_id'),
+    projectId: text('project_id'),
+    toolName: text('tool_name'),
+    toolUseId: text('tool_use_id'),
+    payload: text('payload', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    timestamp: integer('timestamp').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (e) => [
+    uniqueIndex('events_id_idx').on(e.id),
+    uniqueIndex('events_owner_event_idx').on(e.ownerId, e.eventId),
+    index('events_session_idx').on(e.sessionId, e.timestamp),
+    index('events_project_idx').on(e.projectId, e.timestamp),
+  ],
 )

@@ -68,6 +68,25 @@ export function createConversationRepository(db: Db) {
     async insert(row: NewConversationRow) {
       return db.insert(conversations).values(row).returning().get()
     },
+    /** Creates a session's conversation or links it to a workspace; another owner's row is left untouched. */
+    async upsertSession(row: NewConversationRow) {
+      return db
+        .insert(conversations)
+        .values(row)
+        .onConflictDoUpdate({
+          target: conversations.id,
+          set: {
+            workspaceId: sql`coalesce(excluded.workspace_id, ${conversations.workspaceId})`,
+            gitBranch: sql`coalesce(excluded.git_branch, ${conversations.gitBranch})`,
+            projectPath: sql`coalesce(${conversations.projectPath}, excluded.project_path)`,
+            title: sql`CASE WHEN excluded.title IS NOT NULL THEN excluded.title ELSE ${conversations.title} END`,
+            titleSource: sql`CASE WHEN excluded.title IS NOT NULL THEN 'user' ELSE ${conversations.titleSource} END`,
+          },
+          setWhere: sql`${conversations.ownerId} = excluded.owner_id`,
+        })
+        .returning()
+        .get()
+    },
     async update(id: string, patch: Partial<NewConversationRow>) {
       return db.update(conversations).set(patch).where(eq(conversations.id, id)).returning().get()
     },

@@ -1,5 +1,5 @@
 import { type Actor, ownerScope } from '../../lib/actor'
-import { notFound } from '../../lib/errors'
+import { conflict, notFound } from '../../lib/errors'
 import { iso, isoOrNull } from '../../lib/models'
 import type { ConversationDto, ConversationListQuery, CreateConversation, UpdateConversation } from './model'
 import type { ConversationRepository, ConversationRow } from './repository'
@@ -57,6 +57,11 @@ export function createConversationService(repo: ConversationRepository) {
     async get(actor: Actor, id: string) {
       return toConversation(await require(actor, id))
     },
+    /** The owner and workspace of a conversation, for internal linking (no access check). */
+    async placementOf(id: string) {
+      const row = await repo.find(id, null)
+      return row ? { ownerId: row.ownerId, workspaceId: row.workspaceId } : null
+    },
     /** The owner of a conversation the actor may see (else NOT_FOUND); for modules that hang records under one. */
     async ownerOf(actor: Actor, id: string) {
       return (await require(actor, id)).ownerId
@@ -76,6 +81,31 @@ export function createConversationService(repo: ConversationRepository) {
         createdAt: now,
         updatedAt: now,
       })
+      return toConversation(row)
+    },
+    /**
+     * Creates the conversation of an agent session (id = its session id) or links it to a workspace. A session id
+     * that belongs to another account is a conflict.
+     */
+    async upsertSession(
+      ownerId: string,
+      s: { id: string; workspaceId?: string | null; title?: string; gitBranch?: string; projectPath?: string },
+    ) {
+      const now = Date.now()
+      const row = await repo.upsertSession({
+        id: s.id,
+        ownerId,
+        source: 'claude-code',
+        workspaceId: s.workspaceId ?? null,
+        title: s.title ?? null,
+        titleSource: s.title ? 'user' : null,
+        gitBranch: s.gitBranch ?? null,
+        projectPath: s.projectPath ?? null,
+        startedAt: now,
+        createdAt: now,
+        updatedAt: now,
+      })
+      if (!row) throw conflict(`session ${s.id} belongs to another account`)
       return toConversation(row)
     },
     async update(actor: Actor, id: string, patch: UpdateConversation) {

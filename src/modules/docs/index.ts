@@ -10,6 +10,9 @@ const TAGS = [
   { name: 'files', description: 'Transcript uploads and server-side imports' },
   { name: 'search', description: 'Full-text search over messages' },
   { name: 'analytics', description: 'Token, cost and tool reports' },
+  { name: 'hierarchy', description: 'Projects, machines, workspaces and sessions' },
+  { name: 'events', description: 'Claude Code hooks and agent events' },
+  { name: 'live', description: 'Live updates: Server-Sent Events and WebSocket' },
   { name: 'health', description: 'The service itself' },
 ]
 

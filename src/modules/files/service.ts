@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { readdir, realpath, stat, unlink } from 'node:fs/promises'
 import { join, sep } from 'node:path'
 import { type Actor, ownerScope } from '../../lib/actor'
+import type { EventBus } from '../../lib/bus'
 import { AppError, forbidden, notFound } from '../../lib/errors'
 import { iso, isoOrNull } from '../../lib/models'
 import type { IngestService } from '../ingest/service'
@@ -48,7 +49,9 @@ export function createFileService({
   uploadsDir,
   maxUploadBytes,
   importRoots,
+  bus,
 }: {
+  bus: EventBus
   repo: FileRepository
   ingest: IngestService
   enqueue: (kind: string, payload: Record<string, unknown>) => Promise<unknown>
@@ -178,6 +181,17 @@ export function createFileService({
           displayName: row.name,
           signal,
           onProgress: async (p) => {
+            bus.publish({
+              type: 'file.progress',
+              ownerId: row.ownerId,
+              data: {
+                file_id: row.id,
+                status: 'processing',
+                bytes_done: p.bytesDone,
+                size: row.size,
+                messages_added: p.messagesAdded,
+              },
+            })
             await repo.update(row.id, {
               bytesDone: p.bytesDone,
               linesDone: row.linesDone + p.linesDone,

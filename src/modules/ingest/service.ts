@@ -1,3 +1,4 @@
+import type { EventBus } from '../../lib/bus'
 import type { Pricing } from '../../lib/pricing'
 import { DEFAULT_MAX_LINE_BYTES, type JsonlLine, readJsonl } from './jsonl'
 import { type NormalizedRecord, normalizeRecord } from './records'
@@ -69,7 +70,15 @@ function promptOf(r: NormalizedRecord): string | null {
  */
 export function createIngestService(
   repo: IngestRepository,
-  { pricing, maxLineBytes = DEFAULT_MAX_LINE_BYTES }: { pricing: Pricing; maxLineBytes?: number },
+  {
+    pricing,
+    maxLineBytes = DEFAULT_MAX_LINE_BYTES,
+    bus,
+  }: {
+    pricing: Pricing
+    maxLineBytes?: number /** told about each committed chunk, for live subscribers */
+    bus?: EventBus
+  },
 ) {
   async function hashPrefix(file: ReturnType<typeof Bun.file>, end: number) {
     const hasher = new Bun.CryptoHasher('sha256')
@@ -270,7 +279,15 @@ export function createIngestService(
         summaries,
         zeroUsageOf,
       })
-      for (const id of result.conversationIds) conversationIds.add(id)
+      for (const id of result.conversationIds) {
+        conversationIds.add(id)
+        bus?.publish({
+          type: 'conversation.updated',
+          ownerId,
+          sessionId: id,
+          data: { conversation_id: id, source: input.displayName },
+        })
+      }
       progress.bytesDone = bytesDone
       progress.linesDone += chunk.length
       progress.messagesAdded += result.messagesAdded

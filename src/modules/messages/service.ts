@@ -1,4 +1,5 @@
 import type { Actor } from '../../lib/actor'
+import type { EventBus } from '../../lib/bus'
 import { contentText } from '../../lib/content'
 import { AppError, conflict, notFound } from '../../lib/errors'
 import { iso, isoOrNull } from '../../lib/models'
@@ -130,7 +131,12 @@ export function threadOrder(
 }
 
 /** Messages of a conversation; every change keeps the conversation's totals exact. */
-export function createMessageService(repo: MessageRepository, conversations: ConversationService, pricing: Pricing) {
+export function createMessageService(
+  repo: MessageRepository,
+  conversations: ConversationService,
+  pricing: Pricing,
+  bus: EventBus,
+) {
   const withToolCalls = async (rows: MessageRow[]) => {
     const calls = await repo.toolCallsOf(rows.map((r) => r.id))
     const byMessage = Map.groupBy(calls, (c) => c.messageId)
@@ -223,8 +229,9 @@ export function createMessageService(repo: MessageRepository, conversations: Con
         },
         calls,
       )
-      const [message] = await withToolCalls([row])
-      return message as MessageDto
+      const [message] = (await withToolCalls([row])) as [MessageDto]
+      bus.publish({ type: 'message', ownerId, sessionId: conversationId, data: message })
+      return message
     },
     async remove(actor: Actor, conversationId: string, id: string) {
       await conversations.ownerOf(actor, conversationId)

@@ -1,0 +1,106 @@
+import { Elysia, t } from 'elysia'
+import { ErrorBody } from '../../lib/errors'
+import { SECURITY } from '../../lib/models'
+import type { AuthGuard } from '../auth/guard'
+import type { ConversationService } from '../conversations/service'
+import { HierarchyModel } from '../hierarchy/model'
+import type { HierarchyService } from '../hierarchy/service'
+import { EventsModel } from './model'
+import type { EventService } from './service'
+
+const Params = t.Object({ id: t.String({ minLength: 1, maxLength: 128 }) })
+type Deps = { events: EventService; hierarchy: HierarchyService; conversations: ConversationService; guard: AuthGuard }
+
+/** Claude Code hooks, batches of agent events, and the events of a project or session. */
+export const eventsModule = ({ events, hierarchy, conversations, guard }: Deps) =>
+  new Elysia({ name: 'events', prefix: '/api', detail: { tags: ['events'], security: SECURITY } })
+    .use(guard)
+    .model(EventsModel)
+    .model(HierarchyModel)
+    .model({ error: ErrorBody })
+    .post(
+      '/hooks/claude-code',
+      ({ user, body, headers }) =>
+        events.recordHook(user, body as typeof body & Record<string, unknown>, {
+          machineId: headers['x-observatory-machine-id'] || undefined,
+          hostname: headers['x-observatory-hostname'] || undefined,
+        }),
+      {
+        role: 'member',
+        body: 'events.Hook',
+        response: { 200: 'events.HookReply', 400: 'error', 401: 'error', 403: 'error', 422: 'error', 429: 'error' },
+        detail: {
+          summary: 'Receive a Claude Code hook event',
+          description:
+            'Point a "type": "http" hook here with an API key header. Every hook_event_name and field is kept. Optional headers X-Observatory-Machine-Id and X-Observatory-Hostname place the session on a machine. Answers {} at once.',
+        },
+      },
+    )
+    .post('/events', ({ user, body }) => events.recordBatch(user, body.events), {
+      role: 'member',
+      body: 'events.Batch',
+      response: {
+        200: 'events.BatchResult',
+        400: 'error',
+        401: 'error',
+        403: 'error',
+        413: 'error',
+        422: 'error',
+        429: 'error',
+      },
+      detail: {
+        summary: 'Record a batch of agent events',
+        description:
+          'Up to 1,000 events, each with your event_id. Per event: created, duplicate (already stored) or error with its reason.',
+      },
+    })
+    .get(
+      '/projects/:id/events',
+      async ({ user, params, query }) => {
+        await hierarchy.project(user, params.id)
+        return events.list(
+          user,
+          {
+            projectId: params.id,
+            machineId: query.machine_id,
+            workspaceId: query.workspace_id,
+            type: query.type,
+            from: query.from ? Date.parse(query.from) : undefined,
+            to: query.to ? Date.parse(query.to) : undefined,
+          },
+          query.limit,
+          query.offset,
+        )
+      },
+      {
+        role: 'viewer',
+        params: Params,
+        query: 'hierarchy.EventQuery',
+        response: { 200: 'hierarchy.EventPage', 401: 'error', 404: 'error', 422: 'error', 429: 'error' },
+        detail: { summary: 'Events of a project, oldest first; filters machine, workspace, type, from, to' },
+      },
+    )
+    .get(
+      '/sessions/:id/events',
+      async ({ user, params, query }) => {
+        await conversations.ownerOf(user, params.id)
+        return events.list(
+          user,
+          {
+            sessionId: params.id,
+            type: query.type,
+            from: query.from ? Date.parse(query.from) : undefined,
+            to: query.to ? Date.parse(query.to) : undefined,
+          },
+          query.limit,
+          query.offset,
+        )
+      },
+      {
+        role: 'viewer',
+        params: Params,
+        query: 'hierarchy.EventQuery',
+        response: { 200: 'hierarchy.EventPage', 401: 'error', 404: 'error', 422: 'error', 429: 'error' },
+        detail: { summary: 'Events of a session, oldest first' },
+      },
+    )

@@ -1,0 +1,140 @@
+import { t } from 'elysia'
+import { JsonObject, Page, PageQuery, Timestamp } from '../../lib/models'
+
+const Id = t.String({ minLength: 1, maxLength: 128, pattern: '^[\\w.:@-]+$' })
+const Nullable = <T extends Parameters<typeof t.Union>[0][number]>(s: T) => t.Union([s, t.Null()])
+
+export const Machine = t.Object({
+  id: t.String(),
+  hostname: Nullable(t.String()),
+  os: Nullable(t.String()),
+  ip: Nullable(t.String()),
+  last_seen_at: Timestamp,
+  created_at: Timestamp,
+})
+export const Project = t.Object({
+  id: t.String(),
+  name: t.String(),
+  key: t.String({ description: 'https://host/owner/repo, or path:<local path> for a project without a remote' }),
+  remote_url: Nullable(t.String()),
+  host: Nullable(t.String()),
+  repo_owner: Nullable(t.String()),
+  repo: Nullable(t.String()),
+  local_path: Nullable(t.String()),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+})
+export const Workspace = t.Object({
+  id: t.String(),
+  project_id: t.String(),
+  machine_id: Nullable(t.String()),
+  path: t.String(),
+  branch: Nullable(t.String()),
+  commit: Nullable(t.String()),
+  last_seen_at: Timestamp,
+  created_at: Timestamp,
+})
+export const Event = t.Object({
+  id: t.String(),
+  event_id: Nullable(t.String()),
+  type: t.String(),
+  session_id: Nullable(t.String()),
+  workspace_id: Nullable(t.String()),
+  machine_id: Nullable(t.String()),
+  project_id: Nullable(t.String()),
+  tool_name: Nullable(t.String()),
+  tool_use_id: Nullable(t.String()),
+  payload: JsonObject,
+  timestamp: Timestamp,
+})
+const SessionNode = t.Object({
+  id: t.String(),
+  title: Nullable(t.String()),
+  started_at: Timestamp,
+  ended_at: Nullable(Timestamp),
+  message_count: t.Integer(),
+  event_count: t.Integer(),
+})
+
+export const HierarchyModel = {
+  'hierarchy.Machine': Machine,
+  'hierarchy.MachineList': t.Object({ items: t.Array(Machine), total: t.Integer() }),
+  'hierarchy.MachineDetail': t.Composite([Machine, t.Object({ workspaces: t.Array(Workspace) })]),
+  'hierarchy.MachineUpsert': t.Object(
+    {
+      machine_id: Id,
+      hostname: t.Optional(t.String({ maxLength: 255 })),
+      os: t.Optional(t.String({ maxLength: 255 })),
+      ip: t.Optional(t.String({ maxLength: 64 })),
+    },
+    {
+      additionalProperties: false,
+      examples: [{ machine_id: 'c0ffee-laptop', hostname: 'ada-laptop', os: 'darwin 24.1' }],
+    },
+  ),
+  'hierarchy.Workspace': Workspace,
+  'hierarchy.WorkspaceDetail': t.Composite([Workspace, t.Object({ project: Project, machine: Nullable(Machine) })]),
+  'hierarchy.WorkspaceUpsert': t.Object(
+    {
+      workspace_id: Id,
+      machine_id: t.Optional(Id),
+      path: t.String({ minLength: 1, maxLength: 4096 }),
+      branch: t.Optional(t.String({ maxLength: 255 })),
+      commit: t.Optional(t.String({ maxLength: 64 })),
+      git_remote: t.Optional(
+        t.String({ minLength: 1, maxLength: 2048, description: 'Any form: git@host:o/r.git, https://…' }),
+      ),
+    },
+    {
+      additionalProperties: false,
+      examples: [
+        {
+          workspace_id: 'ws-1',
+          machine_id: 'c0ffee-laptop',
+          path: '/home/ada/shop',
+          branch: 'main',
+          git_remote: 'git@github.com:ada/shop.git',
+        },
+      ],
+    },
+  ),
+  'hierarchy.Project': Project,
+  'hierarchy.ProjectList': t.Object({
+    items: t.Array(t.Composite([Project, t.Object({ workspaces: t.Integer(), sessions: t.Integer() })])),
+    total: t.Integer(),
+  }),
+  'hierarchy.Hierarchy': t.Object({
+    project: Project,
+    machines: t.Array(
+      t.Object({
+        machine: Nullable(Machine),
+        workspaces: t.Array(t.Composite([Workspace, t.Object({ sessions: t.Array(SessionNode) })])),
+      }),
+    ),
+  }),
+  'hierarchy.SessionUpsert': t.Object(
+    {
+      session_id: Id,
+      workspace_id: t.Optional(Id),
+      title: t.Optional(t.String({ minLength: 1, maxLength: 500 })),
+      git_branch: t.Optional(t.String({ maxLength: 255 })),
+    },
+    {
+      additionalProperties: false,
+      examples: [{ session_id: 'ae4a77f8-aedd-4bc1-888f-c94edc91af04', workspace_id: 'ws-1' }],
+    },
+  ),
+  'hierarchy.EventPage': Page(Event),
+  'hierarchy.EventQuery': t.Object({
+    ...PageQuery,
+    machine_id: t.Optional(t.String({ maxLength: 128 })),
+    workspace_id: t.Optional(t.String({ maxLength: 128 })),
+    type: t.Optional(t.String({ maxLength: 128 })),
+    from: t.Optional(t.String({ format: 'date-time' })),
+    to: t.Optional(t.String({ format: 'date-time' })),
+  }),
+}
+export type MachineUpsert = (typeof HierarchyModel)['hierarchy.MachineUpsert']['static']
+export type WorkspaceUpsert = (typeof HierarchyModel)['hierarchy.WorkspaceUpsert']['static']
+export type SessionUpsert = (typeof HierarchyModel)['hierarchy.SessionUpsert']['static']
+export type EventQuery = (typeof HierarchyModel)['hierarchy.EventQuery']['static']

@@ -1,0 +1,137 @@
+import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm'
+import type { SQLiteColumn } from 'drizzle-orm/sqlite-core'
+import type { Db } from '../../db/client'
+import { conversations, events, machines, projects, workspaces } from '../../db/schema'
+
+export type MachineRow = typeof machines.$inferSelect
+export type ProjectRow = typeof projects.$inferSelect
+export type WorkspaceRow = typeof workspaces.$inferSelect
+
+/** Drizzle only: projects, machines and workspaces, and the read side of the hierarchy. */
+export function createHierarchyRepository(db: Db) {
+  const owned = (column: SQLiteColumn, ownerId: string | null) => (ownerId === null ? undefined : eq(column, ownerId))
+
+  return {
+    async findMachine(id: string) {
+      return db.select().from(machines).where(eq(machines.id, id)).get()
+    },
+    async upsertMachine(row: typeof machines.$inferInsert) {
+      return db
+        .insert(machines)
+        .values(row)
+        .onConflictDoUpdate({
+          target: machines.id,
+          set: {
+            hostname: sql`coalesce(excluded.hostname, ${machines.hostname})`,
+            os: sql`coalesce(excluded.os, ${machines.os})`,
+            ip: sql`coalesce(excluded.ip, ${machines.ip})`,
+            lastSeenAt: sql`excluded.last_seen_at`,
+          },
+          setWhere: sql`${machines.ownerId} = excluded.owner_id`,
+        })
+        .returning()
+        .get()
+    },
+    async listMachines(ownerId: string | null) {
+      return db
+        .select()
+        .from(machines)
+        .where(owned(machines.ownerId, ownerId))
+        .orderBy(desc(machines.lastSeenAt), asc(machines.id))
+        .all()
+    },
+    async upsertProject(row: typeof projects.$inferInsert) {
+      return db
+        .insert(projects)
+        .values(row)
+        .onConflictDoUpdate({ target: [projects.ownerId, projects.key], set: { updatedAt: sql`excluded.updated_at` } })
+        .returning()
+        .get()
+    },
+    async findProject(id: string, ownerId: string | null) {
+      return db
+        .select()
+        .from(projects)
+        .where(and(eq(projects.id, id), owned(projects.ownerId, ownerId)))
+        .get()
+    },
+    async listProjects(ownerId: string | null) {
+      return db
+        .select({
+          project: projects,
+          workspaces: sql<number>`(SELECT count(*) FROM workspaces w WHERE w.project_id = ${projects.id})`,
+          sessions: sql<number>`(SELECT count(*) FROM conversations c JOIN workspaces w ON w.id = c.workspace_id WHERE w.project_id = ${projects.id})`,
+        })
+        .from(projects)
+        .where(owned(projects.ownerId, ownerId))
+        .orderBy(desc(projects.updatedAt), asc(projects.id))
+        .all()
+    },
+    async findWorkspace(id: string) {
+      return db.select().from(workspaces).where(eq(workspaces.id, id)).get()
+    },
+    async upsertWorkspace(row: typeof workspaces.$inferInsert) {
+      return db
+        .insert(workspaces)
+        .values(row)
+        .onConflictDoUpdate({
+          target: workspaces.id,
+          set: {
+            projectId: sql`excluded.project_id`,
+            machineId: sql`coalesce(excluded.machine_id, ${workspaces.machineId})`,
+            path: sql`excluded.path`,
+            branch: sql`coalesce(excluded.branch, ${workspaces.branch})`,
+            commit: sql`coalesce(excluded.commit, ${workspaces.commit})`,
+            lastSeenAt: sql`excluded.last_seen_at`,
+          },
+          setWhere: sql`${workspaces.ownerId} = excluded.owner_id`,
+        })
+        .returning()
+        .get()
+    },
+    async workspacesOfMachine(machineId: string) {
+      return db
+        .select()
+        .from(workspaces)
+        .where(eq(workspaces.machineId, machineId))
+        .orderBy(desc(workspaces.lastSeenAt))
+        .all()
+    },
+    /** The hierarchy under a project in three queries, whatever its size: workspaces with machines, sessions, event counts. */
+    async hierarchy(projectId: string) {
+      const spaces = db
+        .select({ workspace: workspaces, machine: machines })
+        .from(workspaces)
+        .leftJoin(machines, eq(machines.id, workspaces.machineId))
+        .where(eq(workspaces.projectId, projectId))
+        .orderBy(asc(workspaces.machineId), asc(workspaces.path))
+        .all()
+      const sessions = db
+        .select({
+          id: conversations.id,
+          workspaceId: conversations.workspaceId,
+          title: conversations.title,
+          startedAt: conversations.startedAt,
+          endedAt: conversations.endedAt,
+          messageCount: conversations.messageCount,
+        })
+        .from(conversations)
+        .innerJoin(workspaces, eq(workspaces.id, conversations.workspaceId))
+        .where(eq(workspaces.projectId, projectId))
+        .orderBy(desc(conversations.startedAt))
+        .all()
+      const counts = db
+        .select({ sessionId: events.sessionId, n: count() })
+        .from(events)
+        .where(eq(events.projectId, projectId))
+        .groupBy(events.sessionId)
+        .all()
+      return { spaces, sessions, counts }
+    },
+    async machinesByIds(ids: string[]) {
+      if (ids.length === 0) return []
+      return db.select().from(machines).where(inArray(machines.id, ids)).all()
+    },
+  }
+}
+export type HierarchyRepository = ReturnType<typeof createHierarchyRepository>

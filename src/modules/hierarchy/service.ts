@@ -1,0 +1,219 @@
+import { basename } from 'node:path'
+import { type Actor, ownerScope } from '../../lib/actor'
+import { conflict, notFound } from '../../lib/errors'
+import { iso, isoOrNull } from '../../lib/models'
+import type { ConversationService } from '../conversations/service'
+import type { MachineUpsert, SessionUpsert, WorkspaceUpsert } from './model'
+import { normalizeRemote } from './remote'
+import type { HierarchyRepository, MachineRow, ProjectRow, WorkspaceRow } from './repository'
+
+export const toMachine = (m: MachineRow) => ({
+  id: m.id,
+  hostname: m.hostname,
+  os: m.os,
+  ip: m.ip,
+  last_seen_at: iso(m.lastSeenAt),
+  created_at: iso(m.createdAt),
+})
+export const toProject = (p: ProjectRow) => ({
+  id: p.id,
+  name: p.name,
+  key: p.key,
+  remote_url: p.remoteUrl,
+  host: p.host,
+  repo_owner: p.repoOwner,
+  repo: p.repo,
+  local_path: p.localPath,
+  created_at: iso(p.createdAt),
+  updated_at: iso(p.updatedAt),
+})
+export const toWorkspace = (w: WorkspaceRow) => ({
+  id: w.id,
+  project_id: w.projectId,
+  machine_id: w.machineId,
+  path: w.path,
+  branch: w.branch,
+  commit: w.commit,
+  last_seen_at: iso(w.lastSeenAt),
+  created_at: iso(w.createdAt),
+})
+
+/** Where a session ran, as ids: for linking events and sessions. */
+export type Placement = { projectId: string; machineId: string | null; workspaceId: string }
+
+/** Projects, machines, workspaces and the sessions under them. */
+export function createHierarchyService(repo: HierarchyRepository, conversations: ConversationService) {
+  const visible = (actor: Actor, row: { ownerId: string } | undefined) =>
+    row !== undefined && (actor.role === 'admin' || row.ownerId === actor.id)
+
+  const upsertMachine = async (ownerId: string, m: MachineUpsert) => {
+    const before = await repo.findMachine(m.machine_id)
+    const now = Date.now()
+    const row = await repo.upsertMachine({
+      id: m.machine_id,
+      ownerId,
+      hostname: m.hostname ?? null,
+      os: m.os ?? null,
+      ip: m.ip ?? null,
+      lastSeenAt: now,
+      createdAt: now,
+    })
+    if (!row) throw conflict(`machine ${m.machine_id} belongs to another account`)
+    return { machine: row, created: !before }
+  }
+
+  const upsertWorkspace = async (ownerId: string, w: WorkspaceUpsert) => {
+    const remote = w.git_remote ? normalizeRemote(w.git_remote) : null
+    const now = Date.now()
+    const project = await repo.upsertProject({
+      id: Bun.randomUUIDv7(),
+      ownerId,
+      key: remote ? remote.url : `path:${w.path}`,
+      name: remote ? remote.repo : basename(w.path) || w.path,
+      remoteUrl: remote?.url ?? null,
+      host: remote?.host ?? null,
+      repoOwner: remote?.owner ?? null,
+      repo: remote?.repo ?? null,
+      localPath: remote ? null : w.path,
+      createdAt: now,
+      updatedAt: now,
+    })
+    if (w.machine_id) await upsertMachine(ownerId, { machine_id: w.machine_id })
+    const before = await repo.findWorkspace(w.workspace_id)
+    const row = await repo.upsertWorkspace({
+      id: w.workspace_id,
+      ownerId,
+      projectId: project.id,
+      machineId: w.machine_id ?? null,
+      path: w.path,
+      branch: w.branch ?? null,
+      commit: w.commit ?? null,
+      lastSeenAt: now,
+      createdAt: now,
+    })
+    if (!row) throw conflict(`workspace ${w.workspace_id} belongs to another account`)
+    return { workspace: row, project, created: !before }
+  }
+
+  // hooks arrive many times a second from one place: remember where a (machine, cwd) was placed
+  const placements = new Map<string, Placement>()
+
+  return {
+    upsertMachine: (actor: Actor, m: MachineUpsert) => upsertMachine(actor.id, m),
+    async listMachines(actor: Actor) {
+      const items = (await repo.listMachines(ownerScope(actor))).map(toMachine)
+      return { items, total: items.length }
+    },
+    async getMachine(actor: Actor, id: string) {
+      const machine = await repo.findMachine(id)
+      if (!machine || !visible(actor, machine)) throw notFound('machine')
+      return { ...toMachine(machine), workspaces: (await repo.workspacesOfMachine(id)).map(toWorkspace) }
+    },
+    upsertWorkspace: (actor: Actor, w: WorkspaceUpsert) => upsertWorkspace(actor.id, w),
+    async getWorkspace(actor: Actor, id: string) {
+      const workspace = await repo.findWorkspace(id)
+      if (!workspace || !visible(actor, workspace)) throw notFound('workspace')
+      const project = await repo.findProject(workspace.projectId, null)
+      const machine = workspace.machineId ? await repo.findMachine(workspace.machineId) : undefined
+      return {
+        ...toWorkspace(workspace),
+        project: toProject(project as ProjectRow),
+        machine: machine ? toMachine(machine) : null,
+      }
+    },
+    async listProjects(actor: Actor) {
+      const items = (await repo.listProjects(ownerScope(actor))).map((r) => ({
+        ...toProject(r.project),
+        workspaces: r.workspaces,
+        sessions: r.sessions,
+      }))
+      return { items, total: items.length }
+    },
+    async hierarchy(actor: Actor, projectId: string) {
+      const project = await repo.findProject(projectId, ownerScope(actor))
+      if (!project) throw notFound('project')
+      const { spaces, sessions, counts } = await repo.hierarchy(projectId)
+      const eventCounts = new Map(counts.map((c) => [c.sessionId, c.n]))
+      const sessionsOf = Map.groupBy(sessions, (s) => s.workspaceId)
+      const byMachine = new Map<
+        string | null,
+        { machine: ReturnType<typeof toMachine> | null; workspaces: unknown[] }
+      >()
+      for (const { workspace, machine } of spaces) {
+        const node = byMachine.get(workspace.machineId) ?? {
+          machine: machine ? toMachine(machine) : null,
+          workspaces: [],
+        }
+        byMachine.set(workspace.machineId, node)
+        node.workspaces.push({
+          ...toWorkspace(workspace),
+          sessions: (sessionsOf.get(workspace.id) ?? []).map((s) => ({
+            id: s.id,
+            title: s.title,
+            started_at: iso(s.startedAt),
+            ended_at: isoOrNull(s.endedAt),
+            message_count: s.messageCount,
+            event_count: eventCounts.get(s.id) ?? 0,
+          })),
+        })
+      }
+      return { project: toProject(project), machines: [...byMachine.values()] as never }
+    },
+    async project(actor: Actor, projectId: string) {
+      const project = await repo.findProject(projectId, ownerScope(actor))
+      if (!project) throw notFound('project')
+      return project
+    },
+    async upsertSession(actor: Actor, s: SessionUpsert) {
+      if (s.workspace_id) {
+        const workspace = await repo.findWorkspace(s.workspace_id)
+        if (!workspace || workspace.ownerId !== actor.id) throw notFound('workspace')
+      }
+      return conversations.upsertSession(actor.id, {
+        id: s.session_id,
+        workspaceId: s.workspace_id,
+        title: s.title,
+        gitBranch: s.git_branch,
+      })
+    },
+    /**
+     * Places a hook's session: the machine (when the client names one), a workspace for its cwd on that machine,
+     * the project of that path, and the session's conversation (created when unseen).
+     */
+    async place(ownerId: string, p: { sessionId: string; cwd: string; machineId?: string; hostname?: string }) {
+      const key = `${ownerId}\u0000${p.machineId ?? ''}\u0000${p.cwd}`
+      let placement = placements.get(key)
+      if (!placement) {
+        if (p.machineId) await upsertMachine(ownerId, { machine_id: p.machineId, hostname: p.hostname })
+        const workspaceId = `ws_${new Bun.CryptoHasher('sha256').update(key).digest('hex').slice(0, 24)}`
+        const { workspace } = await upsertWorkspace(ownerId, {
+          workspace_id: workspaceId,
+          machine_id: p.machineId,
+          path: p.cwd,
+        })
+        placement = { projectId: workspace.projectId, machineId: workspace.machineId, workspaceId: workspace.id }
+        if (placements.size > 10_000) placements.clear()
+        placements.set(key, placement)
+      }
+      await conversations.upsertSession(ownerId, {
+        id: p.sessionId,
+        workspaceId: placement.workspaceId,
+        projectPath: p.cwd,
+      })
+      return placement
+    },
+    /** Where a session ran, when it is linked to a workspace. */
+    async placementOfSession(sessionId: string) {
+      const c = await conversations.placementOf(sessionId)
+      if (!c?.workspaceId) return null
+      const w = await repo.findWorkspace(c.workspaceId)
+      return w ? { projectId: w.projectId, machineId: w.machineId, workspaceId: w.id } : null
+    },
+    /** The workspace's placement, for events that name a workspace. */
+    async placementOf(ownerId: string, workspaceId: string): Promise<Placement | null> {
+      const w = await repo.findWorkspace(workspaceId)
+      return w && w.ownerId === ownerId ? { projectId: w.projectId, machineId: w.machineId, workspaceId: w.id } : null
+    },
+  }
+}
+export type HierarchyService = ReturnType<typeof createHierarchyService>

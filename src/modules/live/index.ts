@@ -1,0 +1,111 @@
+import { Elysia, t } from 'elysia'
+import type { LiveEvent } from '../../lib/bus'
+import { ErrorBody } from '../../lib/errors'
+import { SECURITY } from '../../lib/models'
+import type { AuthGuard } from '../auth/guard'
+import type { LiveFilter, LiveService } from './service'
+
+const FilterQuery = t.Object({
+  project_id: t.Optional(t.String({ maxLength: 128 })),
+  machine_id: t.Optional(t.String({ maxLength: 128 })),
+  workspace_id: t.Optional(t.String({ maxLength: 128 })),
+  session_id: t.Optional(t.String({ maxLength: 128 })),
+  type: t.Optional(t.String({ maxLength: 512, description: 'Comma-separated event types, e.g. event,message' })),
+})
+const filterOf = (q: typeof FilterQuery.static): LiveFilter => ({
+  projectId: q.project_id,
+  machineId: q.machine_id,
+  workspaceId: q.workspace_id,
+  sessionId: q.session_id,
+  types: q.type
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+})
+const encoder = new TextEncoder()
+
+/** Live updates over Server-Sent Events and WebSocket. */
+export const liveModule = ({ live, guard }: { live: LiveService; guard: AuthGuard }) => {
+  const subscriptions = new Map<string, () => void>()
+  return new Elysia({ name: 'live', prefix: '/api/live', detail: { tags: ['live'], security: SECURITY } })
+    .use(guard)
+    .model({ error: ErrorBody })
+    .get(
+      '/stream',
+      ({ user, query, request }) => {
+        const header = request.headers.get('last-event-id')
+        const lastEventId = header && /^\d+$/.test(header) ? Number(header) : null
+        let stop = () => {}
+        const body = new ReadableStream<Uint8Array>({
+          start(controller) {
+            const write = (text: string) => {
+              try {
+                controller.enqueue(encoder.encode(text))
+              } catch {
+                stop() // the client went away
+              }
+            }
+            write('retry: 2000\n\n')
+            stop = live.subscribe(
+              user,
+              filterOf(query),
+              lastEventId,
+              (m) => {
+                if (m.kind === 'heartbeat') write(': heartbeat\n\n')
+                else if (m.kind === 'reset') write('event: reset\ndata: {}\n\n')
+                else
+                  write(`id: ${m.event.id}\nevent: ${m.event.type}\ndata: ${JSON.stringify(publicEvent(m.event))}\n\n`)
+              },
+              () => {
+                write('event: revoked\ndata: {}\n\n')
+                controller.close()
+              },
+            )
+            request.signal.addEventListener('abort', () => stop())
+          },
+          cancel() {
+            stop()
+          },
+        })
+        return new Response(body, {
+          headers: {
+            'content-type': 'text/event-stream; charset=utf-8',
+            'cache-control': 'no-cache, no-transform',
+            'x-accel-buffering': 'no',
+          },
+        })
+      },
+      {
+        role: 'viewer',
+        query: FilterQuery,
+        response: { 200: t.Any({ description: 'text/event-stream' }), 401: 'error', 422: 'error', 429: 'error' },
+        detail: {
+          summary: 'Live events (Server-Sent Events)',
+          description:
+            'Events: event (hooks and batches), message, conversation.updated (imports), file.progress. Each has an id; send Last-Event-ID to resume without a gap (an `reset` event says the gap was too old to replay). A heartbeat comment every 5 s.',
+        },
+      },
+    )
+    .ws('/', {
+      role: 'viewer',
+      query: FilterQuery,
+      open(ws) {
+        const stop = live.subscribe(
+          ws.data.user,
+          filterOf(ws.data.query),
+          null,
+          (m) => ws.send(m.kind === 'event' ? publicEvent(m.event) : { type: m.kind }),
+          () => ws.close(4401, 'credential revoked'),
+        )
+        subscriptions.set(ws.id, stop)
+      },
+      close(ws) {
+        subscriptions.get(ws.id)?.()
+        subscriptions.delete(ws.id)
+      },
+      detail: { summary: 'Live events (WebSocket); the same events and filters as /api/live/stream' },
+    })
+}
+
+/** What a subscriber sees: no owner id. */
+const publicEvent = ({ ownerId: _owner, ...e }: LiveEvent) => e

@@ -1,0 +1,93 @@
+import type { Actor } from '../../lib/actor'
+import type { EventBus, LiveEvent } from '../../lib/bus'
+
+export const HEARTBEAT_MS = 5_000
+
+export type LiveFilter = {
+  projectId?: string
+  machineId?: string
+  workspaceId?: string
+  sessionId?: string
+  /** event types to receive (all when empty) */
+  types?: string[]
+}
+
+/** What a subscriber is sent: a matching event, a heartbeat, or word that missed events could not be replayed. */
+export type LiveMessage = { kind: 'event'; event: LiveEvent } | { kind: 'heartbeat' } | { kind: 'reset' }
+
+type Placement = { projectId: string | null; machineId: string | null; workspaceId: string | null }
+
+/**
+ * Live updates for one subscriber: the caller's own events (an admin's: everyone's) that match the filter, replayed
+ * from Last-Event-ID when it is still in the bus's window, and the subscription ended once the user is gone.
+ */
+export function createLiveService({
+  bus,
+  placementOfSession,
+  isActive,
+}: {
+  bus: EventBus
+  /** where a session ran, for events published with only a session id */
+  placementOfSession: (sessionId: string) => Promise<Placement | null>
+  isActive: (userId: string) => Promise<boolean>
+}) {
+  const matches = async (actor: Actor, f: LiveFilter, e: LiveEvent) => {
+    if (actor.role !== 'admin' && e.ownerId !== actor.id) return false
+    if (f.types?.length && !f.types.includes(e.type)) return false
+    if (f.sessionId && e.sessionId !== f.sessionId) return false
+    if (!f.projectId && !f.machineId && !f.workspaceId) return true
+    let place: Placement = {
+      projectId: e.projectId ?? null,
+      machineId: e.machineId ?? null,
+      workspaceId: e.workspaceId ?? null,
+    }
+    if (!place.workspaceId && e.sessionId) place = (await placementOfSession(e.sessionId)) ?? place
+    return (
+      (!f.projectId || place.projectId === f.projectId) &&
+      (!f.machineId || place.machineId === f.machineId) &&
+      (!f.workspaceId || place.workspaceId === f.workspaceId)
+    )
+  }
+
+  return {
+    /**
+     * Subscribes `send` to matching events, first replaying those after `lastEventId` (or telling the client about a
+     * gap with a `reset` event). `close` is called when the user is deleted or disabled. Returns the unsubscribe.
+     */
+    subscribe(
+      actor: Actor,
+      f: LiveFilter,
+      lastEventId: number | null,
+      send: (message: LiveMessage) => void,
+      close: () => void,
+    ) {
+      // events that arrive while the replay is being filtered wait their turn, so the order holds
+      let queue = Promise.resolve()
+      const deliver = (e: LiveEvent) => {
+        queue = queue.then(async () => {
+          if (await matches(actor, f, e)) send({ kind: 'event', event: e })
+        })
+      }
+      if (lastEventId !== null) {
+        const missed = bus.since(lastEventId)
+        if (missed === null) send({ kind: 'reset' })
+        else for (const e of missed) deliver(e)
+      }
+      const unsubscribe = bus.subscribe(deliver)
+      const heartbeat = setInterval(async () => {
+        if (!(await isActive(actor.id))) {
+          stop()
+          close()
+          return
+        }
+        send({ kind: 'heartbeat' })
+      }, HEARTBEAT_MS)
+      const stop = () => {
+        clearInterval(heartbeat)
+        unsubscribe()
+      }
+      return stop
+    },
+  }
+}
+export type LiveService = ReturnType<typeof createLiveService>
