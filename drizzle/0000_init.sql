@@ -267,7 +267,7 @@ CREATE TABLE `workspaces` (
 	`machine_id` text,
 	`path` text NOT NULL,
 	`branch` text,
-	`commit` text,
+	`commit_sha` text,
 	`last_seen_at` integer NOT NULL,
 	`created_at` integer NOT NULL,
 	FOREIGN KEY (`owner_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade,

@@ -13,7 +13,7 @@ import { analyticsModule } from './modules/analytics'
 import { createAnalyticsRepository } from './modules/analytics/repository'
 import { createAnalyticsService } from './modules/analytics/service'
 import { authModule } from './modules/auth'
-import { authGuard } from './modules/auth/guard'
+import { authenticateHeaders, authGuard } from './modules/auth/guard'
 import { createAuthRepository } from './modules/auth/repository'
 import { createAuthService } from './modules/auth/service'
 import { conversationsModule } from './modules/conversations'
@@ -106,7 +106,7 @@ export function createApp({ config, db, logger, pricing, bus = createMemoryBus()
     .use(analyticsModule({ analytics: createAnalyticsService(createAnalyticsRepository(db)), guard }))
     .use(hierarchyModule({ hierarchy, guard }))
     .use(eventsModule({ events, hierarchy, conversations, guard }))
-    .use(liveModule({ live, guard }))
+    .use(liveModule({ live, guard, authenticate: (headers) => authenticateHeaders(auth, headers) }))
     .onStop(() => queue.stop())
 }
 

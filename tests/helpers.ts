@@ -16,7 +16,12 @@ export async function makeApp(env: Record<string, string> = {}) {
   const db = openDatabase(':memory:')
   runMigrations(db)
   const config = loadConfig({ NODE_ENV: 'test', DB_PATH: ':memory:', ...env })
-  const app = createApp({ config, db, logger: pino({ level: 'silent' }), pricing: createPricing(config.prices) })
+  const app = createApp({
+    config,
+    db,
+    logger: pino({ level: process.env.TEST_LOG ?? 'silent' }),
+    pricing: createPricing(config.prices),
+  })
   const anon = treaty(app, { parseDate: false })
 
   const as = (token: string) => treaty(app, { parseDate: false, headers: { authorization: `Bearer ${token}` } })

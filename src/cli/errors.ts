@@ -1,3 +1,5 @@
+import type { FileProgress } from './target'
+
 /** A failure the CLI reports as one line on stderr and exit code 1, without a stack trace. */
 export class CliError extends Error {}
 
@@ -6,6 +8,8 @@ export class Unreachable extends CliError {}
 
 /** Thrown from a progress callback to stop an import after the chunk that just committed. */
 export class Stopped extends Error {
+  /** how far the file got: what the committed chunks added */
+  partial: FileProgress | null = null
   constructor() {
     super('stopped')
   }

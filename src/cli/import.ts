@@ -68,7 +68,7 @@ export async function importOne(
       if (stop.requested) throw new Stopped()
     })
   } catch (e) {
-    if (e instanceof Stopped) throw Object.assign(e, { partial: last })
+    if (e instanceof Stopped) e.partial = last
     throw e
   }
 }
@@ -83,7 +83,6 @@ export type Pass = {
   toolCallsAdded: number
   linesSkipped: number
   linesDone: number
-  bytesDone: number
   skipped: (SkippedLine & { file: string })[]
   interrupted: boolean
 }
@@ -97,7 +96,6 @@ export const emptyPass = (): Pass => ({
   toolCallsAdded: 0,
   linesSkipped: 0,
   linesDone: 0,
-  bytesDone: 0,
   skipped: [],
   interrupted: false,
 })
@@ -108,7 +106,6 @@ export function addOutcome(pass: Pass, file: Transcript, o: FileOutcome) {
   pass.toolCallsAdded += o.toolCallsAdded
   pass.linesSkipped += o.linesSkipped
   pass.linesDone += o.linesDone
-  pass.bytesDone += o.bytesDone
   if (o.conversationIds) for (const id of o.conversationIds) pass.conversationIds.add(id)
   else pass.conversationsKnown = false
   for (const s of o.skipped.slice(0, SKIPPED_PER_FILE)) pass.skipped.push({ file: file.displayName, ...s })
@@ -138,7 +135,7 @@ export async function importAll(target: Target, files: Transcript[], reporter: R
         reporter.fileDone(file, outcome)
       } catch (e) {
         if (e instanceof Stopped) {
-          const p = (e as Stopped & { partial: FileProgress | null }).partial
+          const p = e.partial
           if (p) addOutcome(pass, file, { ...p, conversationIds: [], skipped: [] })
           pass.interrupted = true
           break

@@ -193,9 +193,7 @@ export async function runWatch(opts: ImportOptions, reporter: Reporter = createR
     reporter.log(`watching ${files.size} file${files.size === 1 ? '' : 's'} in ${roots.join(', ')} (Ctrl-C to stop)`)
 
     await stop.wait
-    clearInterval(timer)
     if (pending) clearTimeout(pending)
-    for (const w of watchers) w.close()
     await draining
     if (fatal) throw fatal
     reporter.log('stopped')

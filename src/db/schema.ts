@@ -347,7 +347,7 @@ export const workspaces = sqliteTable(
     machineId: text('machine_id').references(() => machines.id, { onDelete: 'set null' }),
     path: text('path').notNull(),
     branch: text('branch'),
-    commit: text('commit'),
+    commit: text('commit_sha'),
     lastSeenAt: integer('last_seen_at').notNull(),
     createdAt: integer('created_at').notNull(),
   },

@@ -11,6 +11,16 @@ const RANK: Record<Role, number> = { viewer: 0, member: 1, admin: 2 }
  * `'admin'` an admin. It resolves `user` (loaded from the database on every request) and applies the
  * per-credential rate limit.
  */
+/** The active user behind the credential headers (Authorization: Bearer, or X-API-Key); 401 otherwise. */
+export async function authenticateHeaders(auth: AuthService, headers: Headers) {
+  const authorization = headers.get('authorization') ?? undefined
+  const bearer = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1]
+  if (authorization !== undefined && bearer === undefined)
+    throw new AppError(401, 'UNAUTHORIZED', 'a valid credential is required')
+  const user = await auth.authenticate({ bearer, apiKey: headers.get('x-api-key') ?? undefined })
+  return { id: user.id, role: user.role, email: user.email }
+}
+
 export const authGuard = ({ auth, limiter }: { auth: AuthService; limiter: RateLimiter }) => {
   const callers = new WeakMap<Request, Caller>()
   return new Elysia({ name: 'auth-guard' }).macro({
@@ -18,14 +28,10 @@ export const authGuard = ({ auth, limiter }: { auth: AuthService; limiter: RateL
       // Authenticate in `transform`, before the input is validated: a caller without a valid credential learns
       // nothing about the route's schema (401, not 422).
       async transform({ request }) {
-        const authorization = request.headers.get('authorization') ?? undefined
-        const bearer = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1]
-        if (authorization !== undefined && bearer === undefined)
-          throw new AppError(401, 'UNAUTHORIZED', 'a valid credential is required')
-        const user = await auth.authenticate({ bearer, apiKey: request.headers.get('x-api-key') ?? undefined })
+        const user = await authenticateHeaders(auth, request.headers)
         await limiter.hit(`user:${user.id}`)
         if (RANK[user.role] < RANK[min]) throw forbidden(`this needs the ${min} role`)
-        callers.set(request, { id: user.id, role: user.role, email: user.email })
+        callers.set(request, user)
       },
       resolve({ request }) {
         const user = callers.get(request)

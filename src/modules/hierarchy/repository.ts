@@ -59,8 +59,9 @@ export function createHierarchyRepository(db: Db) {
       return db
         .select({
           project: projects,
-          workspaces: sql<number>`(SELECT count(*) FROM workspaces w WHERE w.project_id = ${projects.id})`,
-          sessions: sql<number>`(SELECT count(*) FROM conversations c JOIN workspaces w ON w.id = c.workspace_id WHERE w.project_id = ${projects.id})`,
+          workspaces: sql<number>`(SELECT count(*) FROM workspaces w WHERE w.project_id = "projects"."id")`,
+          sessions: sql<number>`(SELECT count(*) FROM conversations c JOIN workspaces w ON w.id = c.workspace_id
+                                 WHERE w.project_id = "projects"."id")`,
         })
         .from(projects)
         .where(owned(projects.ownerId, ownerId))
@@ -81,7 +82,7 @@ export function createHierarchyRepository(db: Db) {
             machineId: sql`coalesce(excluded.machine_id, ${workspaces.machineId})`,
             path: sql`excluded.path`,
             branch: sql`coalesce(excluded.branch, ${workspaces.branch})`,
-            commit: sql`coalesce(excluded.commit, ${workspaces.commit})`,
+            commit: sql`coalesce(excluded.commit_sha, ${workspaces.commit})`,
             lastSeenAt: sql`excluded.last_seen_at`,
           },
           setWhere: sql`${workspaces.ownerId} = excluded.owner_id`,

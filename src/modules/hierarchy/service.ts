@@ -64,6 +64,11 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
 
   const upsertWorkspace = async (ownerId: string, w: WorkspaceUpsert) => {
     const remote = w.git_remote ? normalizeRemote(w.git_remote) : null
+    // refuse before writing anything: a rejected request leaves no project or machine behind
+    const before = await repo.findWorkspace(w.workspace_id)
+    if (before && before.ownerId !== ownerId) throw conflict(`workspace ${w.workspace_id} belongs to another account`)
+    const machine = w.machine_id ? await repo.findMachine(w.machine_id) : undefined
+    if (machine && machine.ownerId !== ownerId) throw conflict(`machine ${w.machine_id} belongs to another account`)
     const now = Date.now()
     const project = await repo.upsertProject({
       id: Bun.randomUUIDv7(),
@@ -79,7 +84,6 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
       updatedAt: now,
     })
     if (w.machine_id) await upsertMachine(ownerId, { machine_id: w.machine_id })
-    const before = await repo.findWorkspace(w.workspace_id)
     const row = await repo.upsertWorkspace({
       id: w.workspace_id,
       ownerId,

@@ -1,6 +1,7 @@
 import { Elysia, t } from 'elysia'
+import type { Actor } from '../../lib/actor'
 import type { LiveEvent } from '../../lib/bus'
-import { ErrorBody } from '../../lib/errors'
+import { AppError, ErrorBody } from '../../lib/errors'
 import { SECURITY } from '../../lib/models'
 import type { AuthGuard } from '../auth/guard'
 import type { LiveFilter, LiveService } from './service'
@@ -25,7 +26,9 @@ const filterOf = (q: typeof FilterQuery.static): LiveFilter => ({
 const encoder = new TextEncoder()
 
 /** Live updates over Server-Sent Events and WebSocket. */
-export const liveModule = ({ live, guard }: { live: LiveService; guard: AuthGuard }) => {
+type Deps = { live: LiveService; guard: AuthGuard; authenticate: (headers: Headers) => Promise<Actor> }
+
+export const liveModule = ({ live, guard, authenticate }: Deps) => {
   const subscriptions = new Map<string, () => void>()
   return new Elysia({ name: 'live', prefix: '/api/live', detail: { tags: ['live'], security: SECURITY } })
     .use(guard)
@@ -86,12 +89,34 @@ export const liveModule = ({ live, guard }: { live: LiveService; guard: AuthGuar
         },
       },
     )
-    .ws('/', {
+    .post('/ticket', ({ user }) => live.issueTicket(user), {
       role: 'viewer',
-      query: FilterQuery,
+      response: {
+        200: t.Object({ ticket: t.String(), expires_in: t.Integer() }),
+        401: 'error',
+        429: 'error',
+      },
+      detail: {
+        summary: 'A one-time ticket for the WebSocket',
+        description: 'Browsers cannot send headers with a WebSocket: open /api/live?ticket=… within 30 s instead.',
+      },
+    })
+    .macro({
+      // a one-time ticket (browsers) or the usual credential headers (everything else)
+      socket: {
+        async resolve({ query, request }) {
+          const user = query.ticket ? await live.redeemTicket(query.ticket) : await authenticate(request.headers)
+          if (!user) throw new AppError(401, 'UNAUTHORIZED', 'a valid credential or ticket is required')
+          return { socketUser: user }
+        },
+      },
+    })
+    .ws('/', {
+      socket: true,
+      query: t.Composite([FilterQuery, t.Object({ ticket: t.Optional(t.String({ maxLength: 64 })) })]),
       open(ws) {
         const stop = live.subscribe(
-          ws.data.user,
+          ws.data.socketUser,
           filterOf(ws.data.query),
           null,
           (m) => ws.send(m.kind === 'event' ? publicEvent(m.event) : { type: m.kind }),

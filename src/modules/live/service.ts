@@ -2,6 +2,8 @@ import type { Actor } from '../../lib/actor'
 import type { EventBus, LiveEvent } from '../../lib/bus'
 
 export const HEARTBEAT_MS = 5_000
+/** WebSocket tickets: single use, short-lived, so no long-lived credential ever sits in a URL */
+export const TICKET_TTL_MS = 30_000
 
 export type LiveFilter = {
   projectId?: string
@@ -49,7 +51,24 @@ export function createLiveService({
     )
   }
 
+  const tickets = new Map<string, { actor: Actor; expires: number }>()
+
   return {
+    /** A one-time ticket for opening a WebSocket from a browser, which cannot send an Authorization header. */
+    issueTicket(actor: Actor) {
+      const now = Date.now()
+      for (const [k, v] of tickets) if (v.expires < now) tickets.delete(k)
+      const ticket = Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url')
+      tickets.set(ticket, { actor, expires: now + TICKET_TTL_MS })
+      return { ticket, expires_in: TICKET_TTL_MS / 1000 }
+    },
+    /** The actor a ticket was issued to, once; undefined for an unknown, used or expired ticket. */
+    async redeemTicket(ticket: string) {
+      const entry = tickets.get(ticket)
+      tickets.delete(ticket)
+      if (!entry || entry.expires < Date.now() || !(await isActive(entry.actor.id))) return undefined
+      return entry.actor
+    },
     /**
      * Subscribes `send` to matching events, first replaying those after `lastEventId` (or telling the client about a
      * gap with a `reset` event). `close` is called when the user is deleted or disabled. Returns the unsubscribe.

@@ -1,0 +1,355 @@
+import { describe, expect, it } from 'bun:test'
+import { basename, join } from 'node:path'
+import { normalizeRemote } from '../src/modules/hierarchy/remote'
+import { FIXTURES } from './fixture-expectations'
+import { countRows, errorOf, json, makeApp } from './helpers'
+
+describe('git remote normalisation', () => {
+  it('gives every clone URL of a repository one name, with owner and repo', () => {
+    for (const url of [
+      'git@github.com:ada/shop.git',
+      'git@github.com:ada/shop',
+      'https://github.com/ada/shop.git',
+      'https://github.com/ada/shop',
+      'https://ada:secret@GitHub.com/ada/shop.git/',
+      'ssh://git@github.com/ada/shop.git',
+      'ssh://git@github.com:22/ada/shop',
+      'git://github.com/ada/shop.git',
+    ])
+      expect({ url, n: normalizeRemote(url) }).toEqual({
+        url,
+        n: { url: 'https://github.com/ada/shop', host: 'github.com', owner: 'ada', repo: 'shop' },
+      })
+    expect(normalizeRemote('git@gitlab.com:group/sub/tool.git')).toEqual({
+      url: 'https://gitlab.com/group/sub/tool',
+      host: 'gitlab.com',
+      owner: 'group/sub',
+      repo: 'tool',
+    })
+  })
+
+  it('refuses what is not a repository, saying why', () => {
+    for (const [url, why] of [
+      ['hello', 'not a URL'],
+      ['https://github.com', 'owner and a repository'],
+      ['https://github.com/ada', 'owner and a repository'],
+      ['ftp://host/a/b', 'not a git transport'],
+      ['https://github.com/ada/sh op', 'characters'],
+    ] as const)
+      expect(() => normalizeRemote(url)).toThrow(why)
+  })
+})
+
+describe('hierarchy', () => {
+  it('upserts machines and workspaces idempotently and resolves projects from remotes or paths', async () => {
+    const { api, user, db } = await makeApp()
+    const first = await api.api.machines.post({ machine_id: 'm-1', hostname: 'ada-laptop', os: 'linux' })
+    expect(first.status).toBe(201)
+    const again = await api.api.machines.post({ machine_id: 'm-1', ip: '10.0.0.5' })
+    expect(again.status).toBe(200)
+    expect(again.data).toMatchObject({ id: 'm-1', hostname: 'ada-laptop', os: 'linux', ip: '10.0.0.5' })
+    expect(countRows(db, 'machines')).toBe(1)
+
+    const ws1 = await api.api.workspaces.post({
+      workspace_id: 'w-1',
+      machine_id: 'm-1',
+      path: '/src/shop',
+      branch: 'main',
+      git_remote: 'git@github.com:ada/shop.git',
+    })
+    expect(ws1.status).toBe(201)
+    const ws2 = await api.api.workspaces.post({
+      workspace_id: 'w-2',
+      machine_id: 'm-2',
+      path: '/work/shop',
+      git_remote: 'https://github.com/ada/shop',
+    })
+    expect(ws2.data?.project_id).toBe(ws1.data!.project_id)
+    const again2 = await api.api.workspaces.post({
+      workspace_id: 'w-1',
+      machine_id: 'm-1',
+      path: '/src/shop',
+      commit: 'abc123',
+      git_remote: 'git@github.com:ada/shop.git',
+    })
+    expect(again2.status).toBe(200)
+    expect(again2.data).toMatchObject({ branch: 'main', commit: 'abc123' })
+    const local = await api.api.workspaces.post({ workspace_id: 'w-3', path: '/tmp/scratch' })
+    expect(local.data?.project_id).not.toBe(ws1.data!.project_id)
+
+    const detail = await api.api.workspaces({ id: 'w-1' }).get()
+    expect(detail.data?.project).toMatchObject({
+      key: 'https://github.com/ada/shop',
+      repo_owner: 'ada',
+      repo: 'shop',
+      name: 'shop',
+    })
+    expect(detail.data?.machine?.hostname).toBe('ada-laptop')
+    const projects = await api.api.projects.get()
+    expect(projects.data?.total).toBe(2)
+    expect(projects.data?.items.find((p) => p.id === ws1.data!.project_id)?.workspaces).toBe(2)
+    const machine = await api.api.machines({ id: 'm-1' }).get()
+    expect(machine.data?.workspaces.map((w) => w.id)).toEqual(['w-1'])
+
+    const bad = await api.api.workspaces.post({
+      workspace_id: 'w-4',
+      path: '/x',
+      git_remote: 'https://github.com/only-owner',
+    })
+    expect(bad.status).toBe(422)
+    if (bad.error?.status === 422) expect(bad.error.value.error).toContain('git_remote')
+
+    // another account cannot take over these ids, nor see them
+    const bob = await user('bob')
+    expect((await bob.api.api.machines.post({ machine_id: 'm-1' })).status).toBe(409)
+    expect((await bob.api.api.workspaces.post({ workspace_id: 'w-1', path: '/evil' })).status).toBe(409)
+    expect((await bob.api.api.machines({ id: 'm-1' }).get()).status).toBe(404)
+    expect((await bob.api.api.workspaces({ id: 'w-1' }).get()).status).toBe(404)
+    expect((await bob.api.api.projects.get()).data?.total).toBe(0)
+    expect((await bob.api.api.machines.get()).data?.total).toBe(0)
+    expect((await bob.api.api.projects({ id: ws1.data!.project_id }).hierarchy.get()).status).toBe(404)
+    expect((await api.api.workspaces({ id: 'w-1' }).get()).data?.path).toBe('/src/shop')
+  })
+
+  it('returns machines → workspaces → sessions with event counts', async () => {
+    const { api } = await makeApp()
+    const w = (
+      await api.api.workspaces.post({
+        workspace_id: 'w-1',
+        machine_id: 'm-1',
+        path: '/src/shop',
+        git_remote: 'git@github.com:ada/shop.git',
+      })
+    ).data!
+    await api.api.workspaces.post({
+      workspace_id: 'w-2',
+      machine_id: 'm-2',
+      path: '/src/shop',
+      git_remote: 'git@github.com:ada/shop.git',
+    })
+    expect((await api.api.sessions.post({ session_id: 's-1', workspace_id: 'w-1' })).status).toBe(200)
+    await api.api.sessions.post({ session_id: 's-1', workspace_id: 'w-1' })
+    await api.api.sessions.post({ session_id: 's-2', workspace_id: 'w-2', title: 'second' })
+    const batch = await api.api.events.post({
+      events: [
+        { event_id: 'e1', type: 'build', session_id: 's-1', workspace_id: 'w-1' },
+        { event_id: 'e2', type: 'build', session_id: 's-1', workspace_id: 'w-1' },
+        { event_id: 'e3', type: 'test', session_id: 's-2', workspace_id: 'w-2' },
+      ],
+    })
+    expect(batch.data?.created).toBe(3)
+    const h = (await api.api.projects({ id: w.project_id }).hierarchy.get()).data!
+    expect(h.project.key).toBe('https://github.com/ada/shop')
+    const tree = h.machines.map((m) => ({
+      machine: m.machine?.id,
+      workspaces: m.workspaces.map((x) => ({ id: x.id, sessions: x.sessions.map((s) => [s.id, s.event_count]) })),
+    }))
+    expect(tree).toEqual([
+      { machine: 'm-1', workspaces: [{ id: 'w-1', sessions: [['s-1', 2]] }] },
+      { machine: 'm-2', workspaces: [{ id: 'w-2', sessions: [['s-2', 1]] }] },
+    ])
+    const events = await api.api.projects({ id: w.project_id }).events.get({ query: { type: 'build' } })
+    expect(events.data?.items.map((e) => e.event_id)).toEqual(['e1', 'e2'])
+    const onM2 = await api.api.projects({ id: w.project_id }).events.get({ query: { machine_id: 'm-2' } })
+    expect(onM2.data?.items.map((e) => e.event_id)).toEqual(['e3'])
+    expect((await api.api.sessions({ id: 's-2' }).events.get({ query: {} })).data?.total).toBe(1)
+    expect((await api.api.sessions.post({ session_id: 's-3', workspace_id: 'nope' })).status).toBe(404)
+  })
+})
+
+const hook = (name: string, extra: Record<string, unknown> = {}) => ({
+  session_id: 'hook-session',
+  transcript_path: '/home/ada/.claude/projects/-src-shop/hook-session.jsonl',
+  cwd: '/src/shop',
+  permission_mode: 'default',
+  hook_event_name: name,
+  ...extra,
+})
+
+describe('Claude Code hooks', () => {
+  const payloads = [
+    hook('SessionStart', { source: 'startup', model: 'claude-sonnet-4-5' }),
+    hook('UserPromptSubmit', { prompt: 'fix the build' }),
+    hook('PreToolUse', { tool_name: 'Bash', tool_input: { command: 'bun test' }, tool_use_id: 'toolu_H1' }),
+    hook('PermissionRequest', {
+      tool_name: 'Bash',
+      tool_input: { command: 'rm -rf dist' },
+      permission_suggestions: [],
+    }),
+    hook('PostToolUse', {
+      tool_name: 'Bash',
+      tool_input: { command: 'bun test' },
+      tool_response: { stdout: 'ok' },
+      tool_use_id: 'toolu_H1',
+    }),
+    hook('PreToolUse', { tool_name: 'Read', tool_input: { file_path: '/nope' }, tool_use_id: 'toolu_H2' }),
+    hook('PostToolUseFailure', {
+      tool_name: 'Read',
+      tool_input: { file_path: '/nope' },
+      tool_use_id: 'toolu_H2',
+      error: 'ENOENT',
+      is_interrupt: false,
+    }),
+    hook('Notification', { message: 'Claude needs your permission', notification_type: 'permission_prompt' }),
+    hook('SubagentStart', { agent_id: 'a1', agent_type: 'Explore' }),
+    hook('SubagentStop', { stop_hook_active: false, agent_id: 'a1', agent_transcript_path: '/x/agent-a1.jsonl' }),
+    hook('PreCompact', { trigger: 'auto', custom_instructions: '' }),
+    hook('Stop', { stop_hook_active: false }),
+    hook('SessionEnd', { reason: 'exit' }),
+    hook('BrandNewEvent', { surprise: { nested: [1, 2, 3] } }),
+  ]
+
+  it('takes every event type as sent, keeps unknown events and fields, and answers {}', async () => {
+    const { app, alice, db } = await makeApp()
+    const key = (await alice.api.api.auth['api-keys'].post({ name: 'hooks' })).data!.key
+    for (const p of payloads) {
+      const r = await app.handle(
+        new Request(
+          'http://localhost/api/hooks/claude-code',
+          json('POST', p, { 'x-api-key': key, 'x-observatory-machine-id': 'laptop-1' }),
+        ),
+      )
+      expect({ event: p.hook_event_name, status: r.status, body: await r.json() }).toEqual({
+        event: p.hook_event_name,
+        status: 200,
+        body: {},
+      })
+    }
+    const api = alice.api
+    const events = await api.api.sessions({ id: 'hook-session' }).events.get({ query: { limit: 100 } })
+    expect(events.data?.items.map((e) => e.type)).toEqual(payloads.map((p) => p.hook_event_name))
+    expect(events.data?.items.at(-1)?.payload).toEqual(payloads.at(-1)!)
+    // the session, its workspace (from cwd) and machine were created
+    const session = await api.api.conversations({ id: 'hook-session' }).get()
+    expect(session.status).toBe(200)
+    expect(events.data?.items.every((e) => e.machine_id === 'laptop-1' && e.workspace_id && e.project_id)).toBe(true)
+    // tool calls live before any transcript: a finished one, and a failed one
+    const calls = db.$client
+      .query('SELECT id, name, result, is_error, duration_ms FROM tool_calls ORDER BY id')
+      .all() as Record<string, unknown>[]
+    expect(calls.map((c) => [c.id, c.name, c.is_error])).toEqual([
+      ['toolu_H1', 'Bash', 0],
+      ['toolu_H2', 'Read', 1],
+    ])
+    expect(calls[0]?.result).toBe('{"stdout":"ok"}')
+    expect(calls[0]?.duration_ms).not.toBeNull()
+    // the same payload again is the same event
+    await app.handle(
+      new Request('http://localhost/api/hooks/claude-code', json('POST', payloads[0], { 'x-api-key': key })),
+    )
+    expect(countRows(db, 'events')).toBe(payloads.length)
+  })
+
+  it('keeps a hook tool call and the same call from the transcript as one tool call', async () => {
+    const { alice, db, app } = await makeApp()
+    const key = (await alice.api.api.auth['api-keys'].post({ name: 'hooks' })).data!.key
+    const session = '55604662-cf2a-4331-851a-ec234028f8ca'
+    const transcript = join(FIXTURES, 'spotter', 'short.jsonl')
+    const toolUse = (await Bun.file(transcript).text()).match(/"type":"tool_use","id":"(toolu_\w+)","name":"(\w+)"/)!
+    for (const name of ['PreToolUse', 'PostToolUse'])
+      await app.handle(
+        new Request(
+          'http://localhost/api/hooks/claude-code',
+          json(
+            'POST',
+            {
+              ...hook(name),
+              session_id: session,
+              tool_name: toolUse[2],
+              tool_use_id: toolUse[1],
+              tool_input: {},
+              tool_response: 'done',
+            },
+            { 'x-api-key': key },
+          ),
+        ),
+      )
+    const before = countRows(db, 'tool_calls')
+    const posted = await alice.api.api.files.post({
+      file: new File([await Bun.file(transcript).bytes()], basename(transcript)),
+    })
+    for (
+      let i = 0;
+      i < 300 && (await alice.api.api.files({ id: posted.data!.id }).get()).data?.status !== 'completed';
+      i++
+    )
+      await Bun.sleep(10)
+    const rows = db.$client.query('SELECT count(*) AS n FROM tool_calls WHERE id = ?').get(toolUse[1]!) as { n: number }
+    expect(rows.n).toBe(1)
+    const distinct = new Set(
+      [...(await Bun.file(transcript).text()).matchAll(/"type":"tool_use","id":"(toolu_\w+)"/g)].map((m) => m[1]),
+    )
+    expect(countRows(db, 'tool_calls')).toBe(distinct.size)
+    expect(before).toBe(1)
+  })
+
+  it('refuses a hook without a credential or without session_id, and never answers a well-formed one with an error', async () => {
+    const { app, alice } = await makeApp()
+    const key = (await alice.api.api.auth['api-keys'].post({ name: 'hooks' })).data!.key
+    expect(
+      (await app.handle(new Request('http://localhost/api/hooks/claude-code', json('POST', hook('Stop'))))).status,
+    ).toBe(401)
+    const missing = await app.handle(
+      new Request(
+        'http://localhost/api/hooks/claude-code',
+        json('POST', { hook_event_name: 'Stop' }, { 'x-api-key': key }),
+      ),
+    )
+    expect(missing.status).toBe(422)
+    // odd but well-formed: no cwd, a control character in an unknown field
+    const odd = await app.handle(
+      new Request(
+        'http://localhost/api/hooks/claude-code',
+        json('POST', { ...hook('Stop'), cwd: undefined, weird: '\u0000' }, { 'x-api-key': key }),
+      ),
+    )
+    expect(odd.status).toBe(200)
+  })
+})
+
+describe('batch events', () => {
+  it('reports created, duplicate and error per item, and a re-sent batch creates nothing', async () => {
+    const { api, db } = await makeApp()
+    const events = [
+      { event_id: 'b1', type: 'deploy', payload: { env: 'prod' } },
+      { event_id: 'b2', type: 'deploy', timestamp: '2026-01-01T00:00:00.000Z' },
+      { type: 'no id' },
+      { event_id: 'b3', type: 'x', timestamp: 'yesterday' },
+      'not an object',
+    ]
+    const first = await api.api.events.post({ events })
+    expect(first.data).toMatchObject({ created: 2, duplicates: 0, errors: 3 })
+    expect(first.data?.results.map((r) => [r.index, r.status])).toEqual([
+      [0, 'created'],
+      [1, 'created'],
+      [2, 'error'],
+      [3, 'error'],
+      [4, 'error'],
+    ])
+    expect(first.data?.results[2]?.reason).toContain('event_id')
+    expect(first.data?.results[3]?.reason).toContain('timestamp')
+    const again = await api.api.events.post({ events })
+    expect(again.data).toMatchObject({ created: 0, duplicates: 2, errors: 3 })
+    expect(countRows(db, 'events')).toBe(2)
+  })
+
+  it('refuses more than 1,000 events with 413 and stores none', async () => {
+    const { raw, db } = await makeApp()
+    const events = Array.from({ length: 1001 }, (_, i) => ({ event_id: `e${i}`, type: 't' }))
+    const r = await raw('/api/events', json('POST', { events }))
+    expect(r.status).toBe(413)
+    expect((await errorOf(r)).code).toBe('PAYLOAD_TOO_LARGE')
+    expect(countRows(db, 'events')).toBe(0)
+    const ok = await raw('/api/events', json('POST', { events: events.slice(0, 1000) }))
+    expect(((await ok.json()) as { created: number }).created).toBe(1000)
+  })
+
+  it("keeps one user's events from another", async () => {
+    const { api, user } = await makeApp()
+    await api.api.events.post({ events: [{ event_id: 'mine', type: 't', session_id: 's-x' }] })
+    const bob = await user('bob')
+    const theirs = await bob.api.api.events.post({ events: [{ event_id: 'mine', type: 't' }] })
+    expect(theirs.data?.created).toBe(1) // event ids are per account
+    expect((await bob.api.api.sessions({ id: 's-x' }).events.get({ query: {} })).status).toBe(404)
+  })
+})
