@@ -13,7 +13,7 @@ import {
   usageByDay,
   usageBySession,
 } from '../src/modules/ingest/usage'
-import { expectedBy, expectedResponses, FIXTURES, fixtureFiles, type Plain } from './fixture-expectations'
+import { expectedBy, expectedResponses, FIXTURES, fixtureFiles } from './fixture-expectations'
 
 const four = (t: TokenTotals) => [t.inputTokens, t.outputTokens, t.cacheCreationTokens, t.cacheReadTokens, t.responses]
 
