@@ -97,7 +97,7 @@ describe('hierarchy', () => {
       git_remote: 'https://github.com/only-owner',
     })
     expect(bad.status).toBe(422)
-    expect((bad.error?.value as { error: string }).error).toContain('git_remote')
+    expect((bad.error as { value?: { error: string } } | null)?.value?.error).toContain('git_remote')
 
     // another account cannot take over these ids, nor see them
     const bob = await user('bob')
