@@ -154,6 +154,20 @@ describe('transcript import through the API', () => {
     expect(c.data?.message_count).toBe(messages + 2)
   })
 
+  it('reads a rewritten file again from the start, safely', async () => {
+    const { api, db } = await makeApp()
+    const path = join(tmp, 'rewritten.jsonl')
+    writeFileSync(path, readFileSync(join(FIXTURES, 'spotter', 'short.jsonl')))
+    const first = await upload(api, path, 'same-key')
+    const heavy = join(FIXTURES, 'spotter', 'tool_heavy.jsonl')
+    writeFileSync(path, readFileSync(heavy))
+    const second = await upload(api, path, 'same-key')
+    const want = expectedLines([heavy]).perFile[0]!
+    expect(second).toMatchObject({ status: 'completed', lines_done: want.lines, messages_added: want.added })
+    expect(countRows(db, 'messages')).toBe(first.messages_added + want.added)
+    expect(countRows(db, 'raw_lines')).toBe(want.lines)
+  })
+
   it('reports each bad line with its number, offset and reason, imports the rest, and leaves a truncated tail for later', async () => {
     const { api } = await makeApp({ MAX_LINE_MB: String(300 / 1024 / 1024) })
     const ok = (uuid: string) =>

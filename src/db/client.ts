@@ -9,11 +9,12 @@ import * as schema from './schema'
 export function openDatabase(path: string) {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
   const sqlite = new Database(path, { create: true, strict: true })
+  // busy_timeout first: switching to WAL needs a lock another process (the CLI beside the server) may hold
   sqlite.exec(`
+    PRAGMA busy_timeout = 5000;
     PRAGMA journal_mode = WAL;
     PRAGMA synchronous = NORMAL;
     PRAGMA foreign_keys = ON;
-    PRAGMA busy_timeout = 5000;
     PRAGMA journal_size_limit = 67108864;
   `)
   return drizzle({ client: sqlite, schema })

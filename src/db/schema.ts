@@ -188,7 +188,7 @@ export const sources = sqliteTable(
     /** bytes imported so far (complete lines only) */
     bytesDone: integer('bytes_done').notNull().default(0),
     linesDone: integer('lines_done').notNull().default(0),
-    /** SHA-256 of the first bytesDone bytes, to tell an appended file from a rewritten one */
+    /** SHA-256 of the length and the first and last 64 KiB of what was imported: tells an append from a rewrite */
     prefixHash: text('prefix_hash'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),

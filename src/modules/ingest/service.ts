@@ -9,6 +9,7 @@ import { responseKey, usageTotal } from './usage'
 const CHUNK_LINES = 2000
 const CHUNK_BYTES = 8 * 1024 * 1024
 const FIRST_PROMPT_CHARS = 200
+const FINGERPRINT_WINDOW = 64 * 1024
 const KEPT_ERRORS = 20
 const BOM = new Uint8Array([0xef, 0xbb, 0xbf])
 const encoder = new TextEncoder()
@@ -80,11 +81,17 @@ export function createIngestService(
     bus?: EventBus
   },
 ) {
-  async function hashPrefix(file: ReturnType<typeof Bun.file>, end: number) {
+  /**
+   * A fingerprint of what was imported up to `end`: its first and last FINGERPRINT_WINDOW bytes and its length. A
+   * rewritten file changes its start or the bytes before the old end; an appended one changes neither. Reading two
+   * small windows keeps following a large, growing file cheap (hashing the whole prefix would cost its size per append).
+   */
+  async function fingerprint(file: ReturnType<typeof Bun.file>, end: number) {
     const hasher = new Bun.CryptoHasher('sha256')
-    const step = 16 * 1024 * 1024
-    for (let at = 0; at < end; at += step) hasher.update(await file.slice(at, Math.min(end, at + step)).bytes())
-    return hasher
+    hasher.update(String(end))
+    hasher.update(await file.slice(0, Math.min(end, FINGERPRINT_WINDOW)).bytes())
+    hasher.update(await file.slice(Math.max(0, end - FINGERPRINT_WINDOW), end).bytes())
+    return hasher.digest('hex')
   }
 
   async function importFile(input: ImportInput): Promise<ImportResult> {
@@ -104,12 +111,10 @@ export function createIngestService(
       }))
 
     // Resume after what was imported, unless the file no longer starts with it (rewritten): then read it all again.
-    let hasher = new Bun.CryptoHasher('sha256')
     let rewritten = false
     if (source.bytesDone > 0) {
-      const prefix = size >= source.bytesDone ? await hashPrefix(file, source.bytesDone) : null
-      if (prefix && prefix.copy().digest('hex') === source.prefixHash) hasher = prefix
-      else {
+      const unchanged = size >= source.bytesDone && (await fingerprint(file, source.bytesDone)) === source.prefixHash
+      if (!unchanged) {
         rewritten = true
         await repo.resetSource(source.id, now)
         source = { ...source, bytesDone: 0, linesDone: 0, prefixHash: null }
@@ -265,7 +270,6 @@ export function createIngestService(
       }
 
       const bytesDone = lineEnd(last)
-      hasher.update(await file.slice(progress.bytesDone, bytesDone).bytes())
       linesDone = last.line
       const result = await repo.applyChunk({
         sourceId: source.id,
@@ -273,7 +277,7 @@ export function createIngestService(
         now: Date.now(),
         bytesDone,
         linesDone,
-        prefixHash: hasher.copy().digest('hex'),
+        prefixHash: await fingerprint(file, bytesDone),
         lines: plans,
         conversations: [...sessions.values()],
         summaries,
