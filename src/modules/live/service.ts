@@ -27,7 +27,10 @@ export function createLiveService({
   bus,
   placementOfSession,
   isActive,
+  heartbeatMs = HEARTBEAT_MS,
 }: {
+  /** how often a subscriber gets a heartbeat and its user is checked again */
+  heartbeatMs?: number
   bus: EventBus
   /** where a session ran, for events published with only a session id */
   placementOfSession: (sessionId: string) => Promise<Placement | null>
@@ -100,7 +103,7 @@ export function createLiveService({
           return
         }
         send({ kind: 'heartbeat' })
-      }, HEARTBEAT_MS)
+      }, heartbeatMs)
       const stop = () => {
         clearInterval(heartbeat)
         unsubscribe()

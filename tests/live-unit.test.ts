@@ -1,0 +1,215 @@
+import { describe, expect, it } from 'bun:test'
+import pino from 'pino'
+import { openDatabase } from '../src/db/client'
+import { runMigrations } from '../src/db/migrate'
+import { createMemoryBus, type LiveEvent } from '../src/lib/bus'
+import { createJobRepository } from '../src/modules/jobs/repository'
+import { createJobQueue, JobInterrupted } from '../src/modules/jobs/service'
+import { createLiveService, type LiveMessage } from '../src/modules/live/service'
+import { json, makeApp } from './helpers'
+
+const event = (ownerId: string, extra: Partial<LiveEvent> = {}) => ({ type: 'event', ownerId, data: {}, ...extra })
+
+describe('event bus', () => {
+  it('replays what is still in its window and reports a gap otherwise', () => {
+    const bus = createMemoryBus({ replay: 3 })
+    const seen: number[] = []
+    const unsubscribe = bus.subscribe((e) => seen.push(e.id))
+    for (let i = 0; i < 5; i++) bus.publish(event('u'))
+    expect(seen).toEqual([1, 2, 3, 4, 5])
+    expect(bus.since(2)?.map((e) => e.id)).toEqual([3, 4, 5])
+    expect(bus.since(4)?.map((e) => e.id)).toEqual([5])
+    expect(bus.since(5)).toEqual([])
+    expect(bus.since(1)).toBeNull()
+    unsubscribe()
+    bus.publish(event('u'))
+    expect(seen).toHaveLength(5)
+  })
+})
+
+describe('live subscriptions', () => {
+  const setup = (active = { value: true }) => {
+    const bus = createMemoryBus()
+    const live = createLiveService({
+      bus,
+      heartbeatMs: 20,
+      isActive: async () => active.value,
+      placementOfSession: async (id) =>
+        id === 's-placed' ? { projectId: 'p1', machineId: 'm1', workspaceId: 'w1' } : null,
+    })
+    return { bus, live, active }
+  }
+
+  it("sends a member only their own matching events, and an admin everyone's", async () => {
+    const { bus, live } = setup()
+    const mine: LiveMessage[] = []
+    const admin: LiveMessage[] = []
+    const stopMine = live.subscribe(
+      { id: 'a', role: 'member' },
+      { types: ['event'] },
+      null,
+      (m) => mine.push(m),
+      () => {},
+    )
+    const stopAdmin = live.subscribe(
+      { id: 'root', role: 'admin' },
+      {},
+      null,
+      (m) => admin.push(m),
+      () => {},
+    )
+    bus.publish(event('a'))
+    bus.publish(event('b'))
+    bus.publish(event('a', { type: 'message' }))
+    await Bun.sleep(5)
+    const ids = (ms: LiveMessage[]) => ms.flatMap((m) => (m.kind === 'event' ? [m.event.id] : []))
+    expect(ids(mine)).toEqual([1])
+    expect(ids(admin)).toEqual([1, 2, 3])
+    stopMine()
+    stopAdmin()
+  })
+
+  it('filters by project, machine and workspace, looking up where a session ran when the event does not say', async () => {
+    const { bus, live } = setup()
+    const got: LiveMessage[] = []
+    const stop = live.subscribe(
+      { id: 'a', role: 'member' },
+      { projectId: 'p1', machineId: 'm1' },
+      null,
+      (m) => got.push(m),
+      () => {},
+    )
+    bus.publish(event('a', { projectId: 'p1', machineId: 'm1', workspaceId: 'w9' }))
+    bus.publish(event('a', { projectId: 'p2', machineId: 'm1' }))
+    bus.publish(event('a', { sessionId: 's-placed' }))
+    bus.publish(event('a', { sessionId: 's-elsewhere' }))
+    await Bun.sleep(5)
+    expect(got.flatMap((m) => (m.kind === 'event' ? [m.event.id] : []))).toEqual([1, 3])
+    stop()
+  })
+
+  it('replays from the last id, says reset when the gap is too old, beats, and closes when the user is gone', async () => {
+    const active = { value: true }
+    const { bus, live } = setup(active)
+    bus.publish(event('a'))
+    bus.publish(event('a'))
+    const replayed: LiveMessage[] = []
+    const stop = live.subscribe(
+      { id: 'a', role: 'member' },
+      {},
+      1,
+      (m) => replayed.push(m),
+      () => {},
+    )
+    await Bun.sleep(5)
+    expect(replayed[0]).toMatchObject({ kind: 'event', event: { id: 2 } })
+    await Bun.sleep(50)
+    expect(replayed.some((m) => m.kind === 'heartbeat')).toBe(true)
+    stop()
+
+    const small = createMemoryBus({ replay: 1 })
+    small.publish(event('a'))
+    small.publish(event('a'))
+    const service = createLiveService({
+      bus: small,
+      heartbeatMs: 20,
+      isActive: async () => active.value,
+      placementOfSession: async () => null,
+    })
+    const reset: LiveMessage[] = []
+    let closed = false
+    service.subscribe(
+      { id: 'a', role: 'member' },
+      {},
+      0,
+      (m) => reset.push(m),
+      () => {
+        closed = true
+      },
+    )
+    expect(reset[0]).toEqual({ kind: 'reset' })
+    active.value = false
+    await Bun.sleep(60)
+    expect(closed).toBe(true)
+  })
+
+  it('serves tickets once', async () => {
+    const { live } = setup()
+    const { ticket } = live.issueTicket({ id: 'a', role: 'member' })
+    expect(await live.redeemTicket(ticket)).toEqual({ id: 'a', role: 'member' })
+    expect(await live.redeemTicket(ticket)).toBeUndefined()
+    expect(await live.redeemTicket('made-up')).toBeUndefined()
+  })
+})
+
+describe('SSE in-process', () => {
+  it('streams an event, then resumes from Last-Event-ID', async () => {
+    const { raw, alice } = await makeApp()
+    const read = async (r: Response, until: (text: string) => boolean) => {
+      const reader = r.body!.getReader()
+      let text = ''
+      while (!until(text)) text += new TextDecoder().decode((await reader.read()).value)
+      await reader.cancel()
+      return text
+    }
+    const stream = await raw('/api/live/stream')
+    expect(stream.headers.get('content-type')).toContain('text/event-stream')
+    const key = (await alice.api.api.auth['api-keys'].post({ name: 'k' })).data!.key
+    const hook = { session_id: 's', hook_event_name: 'Stop', cwd: '/x' }
+    await raw('/api/hooks/claude-code', json('POST', hook, { 'x-api-key': key }))
+    const first = await read(stream, (t) => t.includes('event: event'))
+    const id = first.match(/id: (\d+)/)![1]!
+    await raw('/api/hooks/claude-code', json('POST', { ...hook, hook_event_name: 'SessionEnd' }, { 'x-api-key': key }))
+    const resumed = await raw('/api/live/stream', { headers: { 'last-event-id': id } })
+    const text = await read(resumed, (t) => t.includes('SessionEnd'))
+    expect(text).toContain(`id: ${Number(id) + 1}`)
+    expect(text).not.toContain('"hook_event_name":"Stop"')
+  })
+})
+
+describe('job queue', () => {
+  const queueWith = (handler: Parameters<typeof createJobQueue>[0]['handlers'][string]) => {
+    const db = openDatabase(':memory:')
+    runMigrations(db)
+    const repo = createJobRepository(db)
+    return { repo, queue: createJobQueue({ repo, logger: pino({ level: 'silent' }), handlers: { work: handler } }) }
+  }
+
+  it('retries a failing job, then marks it failed with the error', async () => {
+    let calls = 0
+    const { repo, queue } = queueWith(async () => {
+      calls++
+      throw new Error('disk on fire')
+    })
+    const job = await queue.enqueue('work', {})
+    queue.start()
+    for (let i = 0; i < 300 && (await repo.find(job.id))?.status !== 'failed'; i++) await Bun.sleep(10)
+    await queue.stop()
+    expect(calls).toBe(3)
+    expect(await repo.find(job.id)).toMatchObject({ status: 'failed', attempts: 3, lastError: 'disk on fire' })
+  })
+
+  it('puts a job it was asked to stop back in the queue, untouched', async () => {
+    let started = false
+    const { repo, queue } = queueWith(async (_payload, { signal }) => {
+      started = true
+      await new Promise((resolve) => signal.addEventListener('abort', resolve))
+      throw new JobInterrupted()
+    })
+    const job = await queue.enqueue('work', { n: 1 })
+    queue.start()
+    for (let i = 0; i < 300 && !started; i++) await Bun.sleep(5)
+    await queue.stop()
+    expect(await repo.find(job.id)).toMatchObject({ status: 'pending', leaseUntil: null })
+  })
+
+  it('claims a running job again once its lease has run out (its worker died)', async () => {
+    const { repo } = queueWith(async () => {})
+    const job = await repo.enqueue('work', {}, 1000)
+    expect((await repo.claim(1000, 100))?.id).toBe(job.id)
+    expect(await repo.claim(1050, 100)).toBeUndefined()
+    await repo.renew(job.id, 1050, 100)
+    expect(await repo.claim(1120, 100)).toBeUndefined()
+    expect((await repo.claim(1200, 100))?.attempts).toBe(2)
+  })
+})
