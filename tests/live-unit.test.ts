@@ -167,6 +167,40 @@ describe('SSE in-process', () => {
   })
 })
 
+describe('WebSocket in-process', () => {
+  it('sends events to a socket opened with a ticket or with a credential header, and refuses one with neither', async () => {
+    const { app, api, alice } = await makeApp()
+    const server = app.listen({ port: 0, hostname: '127.0.0.1' })
+    try {
+      const base = `ws://127.0.0.1:${server.server!.port}/api/live`
+      const ticket = (await api.api.live.ticket.post()).data!.ticket
+      const open = (url: string, headers?: Record<string, string>) =>
+        new Promise<{ ws: WebSocket; messages: unknown[] } | 'refused'>((resolve) => {
+          const ws = new WebSocket(url, { headers } as unknown as string[])
+          const messages: unknown[] = []
+          ws.onmessage = (m) => messages.push(JSON.parse(String(m.data)))
+          ws.onopen = () => resolve({ ws, messages })
+          ws.onerror = () => resolve('refused')
+        })
+      const byTicket = await open(`${base}?ticket=${ticket}&type=message`)
+      const byHeader = await open(base, { authorization: `Bearer ${alice.token}` })
+      expect(await open(base)).toBe('refused')
+      if (byTicket === 'refused' || byHeader === 'refused') throw new Error('socket refused')
+      const c = (await api.api.conversations.post({ title: 'live' })).data!
+      await api.api.conversations({ id: c.id }).messages.post({ role: 'user', content: 'hello live' })
+      for (let i = 0; i < 200 && (byTicket.messages.length === 0 || byHeader.messages.length === 0); i++)
+        await Bun.sleep(10)
+      expect(byTicket.messages).toHaveLength(1)
+      expect(byTicket.messages[0]).toMatchObject({ type: 'message', sessionId: c.id, data: { text: 'hello live' } })
+      expect(byHeader.messages[0]).toMatchObject({ type: 'message' })
+      byTicket.ws.close()
+      byHeader.ws.close()
+    } finally {
+      await app.stop(true)
+    }
+  })
+})
+
 describe('job queue', () => {
   const queueWith = (handler: Parameters<typeof createJobQueue>[0]['handlers'][string]) => {
     const db = openDatabase(':memory:')
