@@ -9,6 +9,7 @@ import { httpPlugin } from './lib/http'
 import type { Pricing } from './lib/pricing'
 import { createRateLimiter } from './lib/rate-limit'
 import { securityPlugin } from './lib/security'
+import { adminModule } from './modules/admin'
 import { analyticsModule } from './modules/analytics'
 import { createAnalyticsRepository } from './modules/analytics/repository'
 import { createAnalyticsService } from './modules/analytics/service'
@@ -106,6 +107,7 @@ export function createApp({ config, db, logger, pricing, bus = createMemoryBus()
     .use(analyticsModule({ analytics: createAnalyticsService(createAnalyticsRepository(db)), guard }))
     .use(hierarchyModule({ hierarchy, guard }))
     .use(eventsModule({ events, hierarchy, conversations, guard }))
+    .use(adminModule({ db, backupsDir: join(config.dataDir, 'backups'), guard }))
     .use(liveModule({ live, guard, authenticate: (headers) => authenticateHeaders(auth, headers) }))
     .onStop(() => queue.stop())
 }

@@ -13,6 +13,7 @@ const TAGS = [
   { name: 'hierarchy', description: 'Projects, machines, workspaces and sessions' },
   { name: 'events', description: 'Claude Code hooks and agent events' },
   { name: 'live', description: 'Live updates: Server-Sent Events and WebSocket' },
+  { name: 'admin', description: 'Backups (admins)' },
   { name: 'health', description: 'The service itself' },
 ]
 

@@ -1,0 +1,39 @@
+import { Database } from 'bun:sqlite'
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
+import { dirname } from 'node:path'
+import type { Db } from './client'
+
+/**
+ * A consistent copy of the live database: VACUUM INTO reads one snapshot (WAL lets imports keep writing meanwhile),
+ * so the copy holds every row committed before it started, compacted, in a single file.
+ */
+export function backupTo(db: Db, path: string) {
+  if (existsSync(path)) throw new Error(`${path} already exists`)
+  mkdirSync(dirname(path), { recursive: true })
+  db.$client.run('VACUUM INTO ?', [path])
+}
+
+/** `ok`, or SQLite's first complaint about the file. */
+export function integrityOf(path: string): string {
+  const copy = new Database(path, { readonly: true })
+  try {
+    return (copy.query('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check
+  } finally {
+    copy.close()
+  }
+}
+
+/**
+ * Puts a backup in place of the database at `dbPath` (the server must be stopped). The current file is kept beside
+ * it as `<db>.before-restore-<time>`; a backup that fails its integrity check is refused.
+ */
+export function restoreFrom(backup: string, dbPath: string) {
+  const integrity = integrityOf(backup)
+  if (integrity !== 'ok') throw new Error(`${backup} is damaged: ${integrity}`)
+  const kept = `${dbPath}.before-restore-${new Date().toISOString().replace(/[:.]/g, '-')}`
+  if (existsSync(dbPath)) renameSync(dbPath, kept)
+  for (const suffix of ['-wal', '-shm']) rmSync(`${dbPath}${suffix}`, { force: true })
+  mkdirSync(dirname(dbPath), { recursive: true })
+  copyFileSync(backup, dbPath)
+  return { kept: existsSync(kept) ? kept : null }
+}

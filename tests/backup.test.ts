@@ -1,0 +1,71 @@
+import { Database } from 'bun:sqlite'
+import { afterAll, describe, expect, it } from 'bun:test'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { integrityOf, restoreFrom } from '../src/db/backup'
+import { makeApp } from './helpers'
+
+const dir = mkdtempSync(join(tmpdir(), 'observatory-backup-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+/** A synthetic transcript of `n` user lines in one session. */
+const transcript = (n: number) =>
+  Array.from({ length: n }, (_, i) =>
+    JSON.stringify({
+      type: 'user',
+      uuid: `b-${i}`,
+      sessionId: 'backup-session',
+      timestamp: '2026-01-01T00:00:00Z',
+      message: { role: 'user', content: `line ${i}` },
+    }),
+  ).join('\n')
+
+describe('backup and restore', () => {
+  it('copies the database consistently while an import runs, and the copy restores', async () => {
+    const { admin, api, db, config } = await makeApp({ DATA_DIR: dir })
+    const path = join(dir, 'big.jsonl')
+    writeFileSync(path, `${transcript(20_000)}\n`)
+    const upload = await api.api.files.post({ file: new File([await Bun.file(path).bytes()], 'big.jsonl') })
+    // wait until the import is under way, then back up in the middle of it
+    for (let i = 0; i < 500; i++) {
+      const f = (await api.api.files({ id: upload.data!.id }).get()).data
+      if (f && f.lines_done > 0) break
+      await Bun.sleep(5)
+    }
+    const before = (db.$client.query('SELECT count(*) AS n FROM messages').get() as { n: number }).n
+    const backup = await admin.api.api.admin.backups.post()
+    expect(backup.status).toBe(201)
+    const file = join(config.dataDir, 'backups', backup.data!.name)
+    expect(integrityOf(file)).toBe('ok')
+    const copy = new Database(file, { readonly: true })
+    const inCopy = (copy.query('SELECT count(*) AS n FROM messages').get() as { n: number }).n
+    const sessionCount = (
+      copy.query("SELECT message_count AS n FROM conversations WHERE id = 'backup-session'").get() as { n: number }
+    ).n
+    copy.close()
+    expect(inCopy).toBeGreaterThanOrEqual(before)
+    expect(inCopy % 2000).toBe(0) // whole chunks only: a chunk commits atomically
+    expect(sessionCount).toBe(inCopy)
+
+    const list = await admin.api.api.admin.backups.get()
+    expect(list.data?.items.map((b) => b.name)).toEqual([backup.data!.name])
+    const download = await admin.api.api.admin.backups({ name: backup.data!.name }).get()
+    expect(download.status).toBe(200)
+    expect((await api.api.admin.backups.post()).status).toBe(403)
+    expect((await admin.api.api.admin.backups({ name: '../observatory.db' }).get()).status).toBe(404)
+
+    const restored = join(dir, 'restored', 'observatory.db')
+    restoreFrom(file, restored)
+    expect(integrityOf(restored)).toBe('ok')
+    const r = new Database(restored, { readonly: true })
+    expect((r.query('SELECT count(*) AS n FROM messages').get() as { n: number }).n).toBe(inCopy)
+    r.close()
+  })
+
+  it('refuses to restore a damaged file', () => {
+    const bad = join(dir, 'bad.db')
+    writeFileSync(bad, 'this is not a database')
+    expect(() => restoreFrom(bad, join(dir, 'never.db'))).toThrow()
+  })
+})
