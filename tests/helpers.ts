@@ -13,9 +13,9 @@ export const PASSWORD = 'correct horse battery staple'
  * member (`alice`) already signed in; `api` speaks as alice.
  */
 export async function makeApp(env: Record<string, string> = {}) {
-  const db = openDatabase(':memory:')
-  runMigrations(db)
   const config = loadConfig({ NODE_ENV: 'test', DB_PATH: ':memory:', ...env })
+  const db = openDatabase(config.dbPath)
+  runMigrations(db)
   const app = createApp({
     config,
     db,

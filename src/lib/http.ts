@@ -98,6 +98,16 @@ export function httpPlugin({
         }
         if (code === 'NOT_FOUND') return reply(404, 'NOT_FOUND', `no route for ${request.method} ${path}`)
         if (code === 'PARSE') return reply(400, 'BAD_REQUEST', 'request body could not be parsed (malformed JSON?)')
+        // storage trouble is the server's, but worth saying plainly: no stack, a code a client can act on
+        const sqliteCode = (error as { code?: unknown }).code
+        if (sqliteCode === 'SQLITE_FULL' || (error as { errno?: unknown }).errno === -28) {
+          logger.error({ err: error, path }, 'out of disk space')
+          return reply(507, 'INSUFFICIENT_STORAGE', 'the server is out of disk space; nothing was stored')
+        }
+        if (sqliteCode === 'SQLITE_BUSY') {
+          set.headers['retry-after'] = '1'
+          return reply(503, 'BUSY', 'the database is busy; retry shortly')
+        }
         logger.error({ err: error, request_id: info.get(request)?.id, path }, 'unhandled error')
         return reply(500, 'INTERNAL', 'internal error')
       })
