@@ -72,75 +72,93 @@ function transcript(lines: number) {
   return `${out.join('\n')}\n`
 }
 
+/** Kills during one import; CRASH_TRIALS raises it for the long run. */
+const TRIALS = Number(process.env.CRASH_TRIALS ?? 3)
+
 describe('crash recovery', () => {
-  it('resumes an import killed with SIGKILL and ends with exact counts, no duplicates, no gaps', async () => {
-    const dataDir = join(dir, 'data')
-    const lines = 30_000
-    const path = join(dir, 'big.jsonl')
-    writeFileSync(path, transcript(lines))
-    const assistantLines = lines / 2
-    const expectedOutput = Array.from({ length: assistantLines }, (_, k) => (2 * k + 1) % 100).reduce(
-      (a, b) => a + b,
-      0,
-    )
+  it(
+    'resumes an import killed with SIGKILL and ends with exact counts, no duplicates, no gaps',
+    async () => {
+      const dataDir = join(dir, 'data')
+      const lines = 30_000
+      const path = join(dir, 'big.jsonl')
+      writeFileSync(path, transcript(lines))
+      const assistantLines = lines / 2
+      const expectedOutput = Array.from({ length: assistantLines }, (_, k) => (2 * k + 1) % 100).reduce(
+        (a, b) => a + b,
+        0,
+      )
 
-    let server = await startServer(dataDir)
-    const anon = createClient(server.url)
-    await anon.api.auth.register.post({ email: 'ada@example.com', password: 'a long passphrase', display_name: 'Ada' })
-    const login = await anon.api.auth.login.post({ email: 'ada@example.com', password: 'a long passphrase' })
-    const key = (
-      await createClient(server.url, { token: login.data?.access_token }).api.auth['api-keys'].post({ name: 'crash' })
-    ).data!.key
-    const api = createClient(server.url, { apiKey: key })
-    const posted = await api.api.files.post({ file: new File([await Bun.file(path).bytes()], 'big.jsonl') })
-    expect(posted.status).toBe(202)
-    const id = posted.data!.id
+      let server = await startServer(dataDir)
+      const anon = createClient(server.url)
+      await anon.api.auth.register.post({
+        email: 'ada@example.com',
+        password: 'a long passphrase',
+        display_name: 'Ada',
+      })
+      const login = await anon.api.auth.login.post({ email: 'ada@example.com', password: 'a long passphrase' })
+      const key = (
+        await createClient(server.url, { token: login.data?.access_token }).api.auth['api-keys'].post({ name: 'crash' })
+      ).data!.key
+      const api = createClient(server.url, { apiKey: key })
+      const posted = await api.api.files.post({ file: new File([await Bun.file(path).bytes()], 'big.jsonl') })
+      expect(posted.status).toBe(202)
+      const id = posted.data!.id
 
-    // kill it once part of the file is committed, before the end
-    let killedAt = 0
-    for (let i = 0; i < 2000 && !killedAt; i++) {
-      const f = (await api.api.files({ id }).get()).data
-      if (f && f.lines_done > 0 && f.status === 'processing') {
-        server.proc.kill('SIGKILL')
-        killedAt = f.lines_done
+      // kill it at random moments while it imports; each restart resumes the job
+      let server2 = server
+      let kills = 0
+      for (let trial = 0; trial < TRIALS; trial++) {
+        const client = createClient(server2.url, { apiKey: key })
+        const target = Math.floor(Math.random() * lines * 0.6)
+        let killed = false
+        for (let i = 0; i < 3000 && !killed; i++) {
+          const f = (await client.api.files({ id }).get()).data
+          if (f?.status === 'completed') break
+          if (f && f.status === 'processing' && f.lines_done >= target) {
+            server2.proc.kill('SIGKILL')
+            killed = true
+            kills++
+          }
+          await Bun.sleep(3)
+        }
+        await server2.proc.exited
+        const db = new Database(join(dataDir, 'observatory.db'))
+        expect(db.query('PRAGMA integrity_check').get()).toEqual({ integrity_check: 'ok' })
+        db.close()
+        server2 = await startServer(dataDir)
       }
-      await Bun.sleep(5)
-    }
-    await server.proc.exited
-    expect(killedAt).toBeGreaterThan(0)
-    expect(killedAt).toBeLessThan(lines)
+      server = server2
+      expect(kills).toBeGreaterThan(0)
 
-    const db = new Database(join(dataDir, 'observatory.db'))
-    expect(db.query('PRAGMA integrity_check').get()).toEqual({ integrity_check: 'ok' })
-    db.close()
-
-    server = await startServer(dataDir)
-    const again = createClient(server.url, { apiKey: key })
-    let file = (await again.api.files({ id }).get()).data
-    for (let i = 0; i < 3000 && file?.status !== 'completed'; i++) {
-      await Bun.sleep(10)
-      file = (await again.api.files({ id }).get()).data
-    }
-    try {
-      expect(file).toMatchObject({ status: 'completed', lines_done: lines, messages_added: lines, lines_skipped: 0 })
-      const list = await again.api.conversations.get({ query: { limit: 50 } })
-      expect(list.data?.total).toBe(7)
-      const sum = (k: 'input_tokens' | 'output_tokens' | 'cache_read_input_tokens') =>
-        list.data!.items.reduce((n, c) => n + c.usage[k], 0)
-      expect(list.data!.items.reduce((n, c) => n + c.message_count, 0)).toBe(lines)
-      expect(sum('input_tokens')).toBe(10 * assistantLines)
-      expect(sum('output_tokens')).toBe(expectedOutput)
-      expect(sum('cache_read_input_tokens')).toBe(5 * assistantLines)
-    } finally {
-      server.proc.kill('SIGTERM')
-      await server.proc.exited
-    }
-    const check = new Database(join(dataDir, 'observatory.db'))
-    expect(check.query('SELECT count(*) AS n FROM messages').get()).toEqual({ n: lines })
-    expect(check.query('SELECT count(*) AS n FROM raw_lines').get()).toEqual({ n: lines })
-    expect(check.query("SELECT count(*) AS n FROM messages_fts WHERE messages_fts MATCH 'dolor'").get()).toEqual({
-      n: assistantLines,
-    })
-    check.close()
-  }, 60_000)
+      const again = createClient(server.url, { apiKey: key })
+      let file = (await again.api.files({ id }).get()).data
+      for (let i = 0; i < 3000 && file?.status !== 'completed'; i++) {
+        await Bun.sleep(10)
+        file = (await again.api.files({ id }).get()).data
+      }
+      try {
+        expect(file).toMatchObject({ status: 'completed', lines_done: lines, messages_added: lines, lines_skipped: 0 })
+        const list = await again.api.conversations.get({ query: { limit: 50 } })
+        expect(list.data?.total).toBe(7)
+        const sum = (k: 'input_tokens' | 'output_tokens' | 'cache_read_input_tokens') =>
+          list.data!.items.reduce((n, c) => n + c.usage[k], 0)
+        expect(list.data!.items.reduce((n, c) => n + c.message_count, 0)).toBe(lines)
+        expect(sum('input_tokens')).toBe(10 * assistantLines)
+        expect(sum('output_tokens')).toBe(expectedOutput)
+        expect(sum('cache_read_input_tokens')).toBe(5 * assistantLines)
+      } finally {
+        server.proc.kill('SIGTERM')
+        await server.proc.exited
+      }
+      const check = new Database(join(dataDir, 'observatory.db'))
+      expect(check.query('SELECT count(*) AS n FROM messages').get()).toEqual({ n: lines })
+      expect(check.query('SELECT count(*) AS n FROM raw_lines').get()).toEqual({ n: lines })
+      expect(check.query("SELECT count(*) AS n FROM messages_fts WHERE messages_fts MATCH 'dolor'").get()).toEqual({
+        n: assistantLines,
+      })
+      check.close()
+    },
+    60_000 + TRIALS * 15_000,
+  )
 })
