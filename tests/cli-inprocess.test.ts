@@ -819,10 +819,9 @@ describe('remote server', () => {
       expect(messageOf(await caught(openRemoteTarget({ server, apiKey: 'k' })))).toBe(
         `--server: "${server}" is not an http(s) URL such as https://observatory.example.com`,
       )
-    // Eden answers a refused connection with status 503 rather than throwing, so this is not (yet) Unreachable
     const unreachable = await caught(openRemoteTarget({ server: 'http://127.0.0.1:1', apiKey: 'k' }))
     expect(unreachable).toBeInstanceOf(CliError)
-    expect(messageOf(unreachable)).toContain('http://127.0.0.1:1')
+    expect(messageOf(unreachable)).toContain('cannot reach http://127.0.0.1:1')
 
     const other = Bun.serve({
       port: 0,

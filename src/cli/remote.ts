@@ -31,12 +31,21 @@ export async function openRemoteTarget({ server, apiKey }: { server: string; api
     throw new CliError(`--server: "${server}" is not an http(s) URL such as https://observatory.example.com`)
   }
   const api = createClient(base, { apiKey }).api
-  const reach = async <T>(request: () => Promise<T>): Promise<T> => {
+  // Eden does not throw when the server cannot be reached: it answers 503 with no response and the fetch error
+  const reach = async <T extends { response?: Response | undefined; error: unknown }>(
+    request: () => Promise<T>,
+  ): Promise<T> => {
+    let result: T
     try {
-      return await request()
+      result = await request()
     } catch (e) {
       throw new Unreachable(`cannot reach ${base}: ${messageOf(e)}`)
     }
+    if (!result.response && result.error) {
+      const value = (result.error as { value?: unknown }).value
+      throw new Unreachable(`cannot reach ${base}: ${messageOf(value)}`)
+    }
+    return result
   }
   // An answer that would be the same for every file: said once, and the run stops.
   const refuse = (error: Failure) => {
