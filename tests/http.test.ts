@@ -48,6 +48,19 @@ describe('http behaviour', () => {
     expect(small.headers.get('content-encoding')).toBeNull()
   })
 
+  it('keeps the status and body of a compressed 201', async () => {
+    const { raw } = await makeApp()
+    const r = await raw(
+      '/api/conversations',
+      json('POST', { title: 'big', metadata: { pad: 'p'.repeat(4000) } }, { 'accept-encoding': 'gzip' }),
+    )
+    expect(r.status).toBe(201)
+    expect(r.headers.get('content-encoding')).toBe('gzip')
+    const body = JSON.parse(gunzipSync(Buffer.from(await r.arrayBuffer())).toString())
+    expect(body.title).toBe('big')
+    expect(body.code).toBeUndefined()
+  })
+
   it('reports liveness, readiness and Prometheus metrics', async () => {
     const { raw, api } = await makeApp()
     expect((await api.health.get()).data?.status).toBe('ok')

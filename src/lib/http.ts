@@ -1,4 +1,4 @@
-import { Elysia } from 'elysia'
+import { Elysia, ElysiaCustomStatusResponse } from 'elysia'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { Counter, Histogram } from 'prom-client'
@@ -112,20 +112,20 @@ export function httpPlugin({
         return reply(500, 'INTERNAL', 'internal error')
       })
       .onAfterHandle({ as: 'global' }, ({ responseValue, request, set }) => {
-        if (
-          responseValue === null ||
-          typeof responseValue !== 'object' ||
-          responseValue instanceof Response ||
-          !request.headers.get('accept-encoding')?.includes('gzip')
-        )
-          return
-        const json = JSON.stringify(responseValue)
+        if (!request.headers.get('accept-encoding')?.includes('gzip')) return
+        // a value returned with status(code, value) carries its own status
+        const custom = responseValue instanceof ElysiaCustomStatusResponse
+        const value: unknown = custom ? responseValue.response : responseValue
+        const isJson =
+          value !== null && typeof value === 'object' && [Object, Array].includes(value.constructor as never)
+        if (!isJson) return
+        const json = JSON.stringify(value)
         if (json.length < COMPRESS_FROM_BYTES) return
         set.headers['content-encoding'] = 'gzip'
         set.headers['content-type'] = 'application/json; charset=utf-8'
         set.headers.vary = 'accept-encoding'
         return new Response(Bun.gzipSync(json), {
-          status: Number(set.status ?? 200),
+          status: custom ? Number(responseValue.code) : Number(set.status ?? 200),
           headers: set.headers as Record<string, string>,
         })
       })
