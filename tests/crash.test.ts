@@ -162,3 +162,54 @@ describe('crash recovery', () => {
     60_000 + TRIALS * 15_000,
   )
 })
+
+describe('crash during batches of events', () => {
+  it('after a SIGKILL mid-stream, re-sending every batch yields exact counts', async () => {
+    const dataDir = join(dir, 'events')
+    let server = await startServer(dataDir)
+    const anon = createClient(server.url)
+    await anon.api.auth.register.post({ email: 'ada@example.com', password: 'a long passphrase', display_name: 'Ada' })
+    const login = await anon.api.auth.login.post({ email: 'ada@example.com', password: 'a long passphrase' })
+    const key = (
+      await createClient(server.url, { token: login.data?.access_token }).api.auth['api-keys'].post({ name: 'crash' })
+    ).data!.key
+    const batches = Array.from({ length: 20 }, (_, b) =>
+      Array.from({ length: 1000 }, (_, i) => ({ event_id: `e-${b}-${i}`, type: 'tick', payload: { b, i } })),
+    )
+    const api = createClient(server.url, { apiKey: key })
+    const killAfter = 2 + Math.floor(Math.random() * 10)
+    let sent = 0
+    for (const events of batches) {
+      if (sent === killAfter) {
+        // kill while a batch is on its way
+        const inFlight = api.api.events.post({ events }).catch(() => null)
+        await Bun.sleep(Math.random() * 20)
+        server.proc.kill('SIGKILL')
+        await inFlight
+        break
+      }
+      expect((await api.api.events.post({ events })).data?.created).toBe(1000)
+      sent++
+    }
+    await server.proc.exited
+    server = await startServer(dataDir)
+    const again = createClient(server.url, { apiKey: key })
+    let created = 0
+    let duplicates = 0
+    for (const events of batches) {
+      const r = (await again.api.events.post({ events })).data!
+      created += r.created
+      duplicates += r.duplicates
+      expect(r.created + r.duplicates).toBe(1000)
+    }
+    server.proc.kill('SIGTERM')
+    await server.proc.exited
+    const db = new Database(join(dataDir, 'observatory.db'))
+    expect(db.query('PRAGMA integrity_check').get()).toEqual({ integrity_check: 'ok' })
+    expect(db.query('SELECT count(*) AS n FROM events').get()).toEqual({ n: 20_000 })
+    db.close()
+    expect(created + duplicates).toBe(20_000)
+    // a batch is one transaction: what survived the kill is whole batches
+    expect(duplicates % 1000).toBe(0)
+  }, 60_000)
+})
