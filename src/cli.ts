@@ -1,8 +1,10 @@
+import { resolve } from 'node:path'
 import { parseImportArgs, UsageError } from './cli/args'
-import { CliError } from './cli/errors'
+import { CliError, messageOf } from './cli/errors'
 import { runImport } from './cli/import'
 import { runWatch } from './cli/watch'
 import { ConfigError, loadConfig } from './config'
+import { backupTo, integrityOf, restoreFrom } from './db/backup'
 import { closeDatabase, openDatabase } from './db/client'
 import { runMigrations } from './db/migrate'
 
@@ -13,6 +15,8 @@ Commands:
   migrate               apply pending database migrations and exit
   import [paths…]       import Claude Code transcripts (*.jsonl files, or folders searched for them)
   watch [paths…]        import, then keep importing what is appended and new files, until Ctrl-C
+  backup <file>         write a consistent copy of the database to <file> (safe while the server runs)
+  restore <file>        put a backup in place of the database (stop the server first); the old file is kept
   help                  show this text
 
 Paths default to $CLAUDE_CONFIG_DIR/projects (each folder of a comma-separated list),
@@ -43,6 +47,33 @@ async function main(argv: string[]): Promise<number> {
       runMigrations(db)
       closeDatabase(db)
       console.log(`migrated ${config.dbPath}`)
+      return 0
+    }
+    case 'backup':
+    case 'restore': {
+      const [file] = rest
+      if (!file) {
+        console.error(`observatory: ${command} needs a file\n\n${USAGE}`)
+        return 2
+      }
+      const config = loadConfig()
+      if (command === 'restore') {
+        let kept: string | null
+        try {
+          ;({ kept } = restoreFrom(resolve(file), config.dbPath))
+        } catch (e) {
+          throw new CliError(`cannot restore from ${file}: ${messageOf(e)}`)
+        }
+        console.log(
+          `restored ${config.dbPath} from ${file}${kept ? ` (the previous database is kept as ${kept})` : ''}`,
+        )
+        return 0
+      }
+      const db = openDatabase(config.dbPath)
+      runMigrations(db)
+      backupTo(db, resolve(file))
+      closeDatabase(db)
+      console.log(`backed up ${config.dbPath} to ${file} (integrity: ${integrityOf(resolve(file))})`)
       return 0
     }
     case 'import':

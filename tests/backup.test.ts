@@ -69,3 +69,38 @@ describe('backup and restore', () => {
     expect(() => restoreFrom(bad, join(dir, 'never.db'))).toThrow()
   })
 })
+
+describe('backup and restore from the CLI', () => {
+  const cli = (args: string[], env: Record<string, string>) =>
+    Bun.spawnSync([process.execPath, join(import.meta.dir, '../src/cli.ts'), ...args], {
+      env: { ...process.env, ...env },
+      stderr: 'pipe',
+      stdout: 'pipe',
+    })
+
+  it('backs up a database and restores it elsewhere, keeping the replaced file', async () => {
+    const source = join(dir, 'cli-source')
+    const { api, db } = await makeApp({ DATA_DIR: source, DB_PATH: join(source, 'observatory.db') })
+    const c = (await api.api.conversations.post({ title: 'to be saved' })).data!
+    await api.api.conversations({ id: c.id }).messages.post({ role: 'user', content: 'saved' })
+    const file = join(dir, 'cli-backup.db')
+    const backup = cli(['backup', file], { DATA_DIR: source })
+    expect(backup.exitCode).toBe(0)
+    expect(backup.stdout.toString()).toContain('integrity: ok')
+    db.$client.close()
+
+    const target = join(dir, 'cli-target')
+    expect(cli(['migrate'], { DATA_DIR: target }).exitCode).toBe(0)
+    const restore = cli(['restore', file], { DATA_DIR: target })
+    expect(restore.exitCode).toBe(0)
+    expect(restore.stdout.toString()).toContain('previous database is kept')
+    const restored = new Database(join(target, 'observatory.db'), { readonly: true })
+    expect(restored.query('SELECT title FROM conversations').all()).toEqual([{ title: 'to be saved' }])
+    restored.close()
+
+    const bad = cli(['restore', join(dir, 'nope.db')], { DATA_DIR: target })
+    expect(bad.exitCode).toBe(1)
+    expect(bad.stderr.toString()).toContain('cannot restore')
+    expect(cli(['backup'], { DATA_DIR: target }).exitCode).toBe(2)
+  })
+})
