@@ -16,6 +16,8 @@ export function openDatabase(path: string) {
     PRAGMA synchronous = NORMAL;
     PRAGMA foreign_keys = ON;
     PRAGMA journal_size_limit = 67108864;
+    -- fold the WAL back every 32 MiB rather than every 4 MiB: far fewer fsyncs while an import writes
+    PRAGMA wal_autocheckpoint = 8192;
   `)
   return drizzle({ client: sqlite, schema })
 }

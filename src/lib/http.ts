@@ -50,6 +50,21 @@ export function httpPlugin({
     registers: [registry],
   })
 
+  // the labelled series of each (method, route, status), looked up once: prom-client hashes labels on every call
+  const series = new Map<
+    string,
+    { count: ReturnType<typeof requests.labels>; duration: ReturnType<typeof durations.labels> }
+  >()
+  const seriesOf = (labels: { method: string; route: string; status: string }) => {
+    const key = `${labels.method} ${labels.route} ${labels.status}`
+    let s = series.get(key)
+    if (!s) {
+      s = { count: requests.labels(labels), duration: durations.labels(labels) }
+      series.set(key, s)
+    }
+    return s
+  }
+
   const errorBody = (request: Request, code: string, error: string, details?: unknown): ErrorBody => ({
     success: false,
     error,
@@ -133,8 +148,9 @@ export function httpPlugin({
         const started = info.get(request)
         const seconds = started ? (performance.now() - started.start) / 1000 : 0
         const labels = { method: request.method, route: route || 'unmatched', status: String(set.status ?? 200) }
-        requests.inc(labels)
-        durations.observe(labels, seconds)
+        const series = seriesOf(labels)
+        series.count.inc()
+        series.duration.observe(seconds)
         logger.info(
           {
             method: request.method,

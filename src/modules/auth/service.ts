@@ -42,7 +42,9 @@ export function createAuthService(repo: AuthRepository, users: UserService, { jw
     const row = await repo.findLiveApiKey(sha256(key))
     if (!row) return undefined
     const user = await users.findActive(row.userId)
-    if (user) await repo.touchApiKey(row.id, Date.now())
+    // last_used_at moves at most once a minute, so a busy key does not turn every read into a write
+    const now = Date.now()
+    if (user && (row.lastUsedAt === null || row.lastUsedAt < now - 60_000)) await repo.touchApiKey(row.id, now)
     return user
   }
 

@@ -105,19 +105,18 @@ export type ConversationRepository = ReturnType<typeof createConversationReposit
  */
 export function refreshConversationAggregates(tx: Pick<Db, 'run'>, conversationId: string, now: number) {
   const id = conversationId
+  // one pass over the conversation's messages for every total
   tx.run(sql`
-    UPDATE conversations SET
-      message_count = (SELECT count(*) FROM messages WHERE conversation_id = ${id}),
-      input_tokens = (SELECT coalesce(sum(input_tokens), 0) FROM messages WHERE conversation_id = ${id}),
-      output_tokens = (SELECT coalesce(sum(output_tokens), 0) FROM messages WHERE conversation_id = ${id}),
-      cache_creation_tokens = (SELECT coalesce(sum(cache_creation_tokens), 0) FROM messages WHERE conversation_id = ${id}),
-      cache_read_tokens = (SELECT coalesce(sum(cache_read_tokens), 0) FROM messages WHERE conversation_id = ${id}),
-      cost_usd = (SELECT coalesce(sum(cost_usd), 0) FROM messages WHERE conversation_id = ${id}),
-      models = (SELECT json_group_array(model) FROM (SELECT DISTINCT model FROM messages
-                WHERE conversation_id = ${id} AND model IS NOT NULL AND model <> '<synthetic>' ORDER BY model)),
-      started_at = coalesce((SELECT min(timestamp) FROM messages WHERE conversation_id = ${id}), created_at),
-      ended_at = (SELECT max(timestamp) FROM messages WHERE conversation_id = ${id}),
-      updated_at = ${now}
+    UPDATE conversations SET (message_count, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens,
+                              cost_usd, started_at, ended_at, updated_at) = (
+      SELECT count(*), coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0),
+             coalesce(sum(cache_creation_tokens), 0), coalesce(sum(cache_read_tokens), 0), coalesce(sum(cost_usd), 0),
+             coalesce(min(timestamp), conversations.created_at), max(timestamp), ${now}
+      FROM messages WHERE conversation_id = ${id})
+    WHERE id = ${id}`)
+  tx.run(sql`
+    UPDATE conversations SET models = (SELECT json_group_array(model) FROM (SELECT DISTINCT model FROM messages
+      WHERE conversation_id = ${id} AND model IS NOT NULL AND model <> '<synthetic>' ORDER BY model))
     WHERE id = ${id}`)
   tx.run(sql`
     UPDATE conversations SET (title, title_source) = (

@@ -52,10 +52,15 @@ export function createJobQueue({
 
   const work = async () => {
     while (!stopping.signal.aborted) {
-      const job = await repo.claim(Date.now(), LEASE_MS)
-      if (job) {
-        await run(job)
-        continue
+      try {
+        const job = await repo.claim(Date.now(), LEASE_MS)
+        if (job) {
+          await run(job)
+          continue
+        }
+      } catch (e) {
+        // the loop must outlive a bad moment (a busy or closed database): say so, wait, try again
+        logger.error({ err: e }, 'job queue: could not claim or finish a job')
       }
       await new Promise<void>((resolve) => {
         wake = resolve

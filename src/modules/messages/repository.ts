@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray, sql } from 'drizzle-orm'
+import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { messages, toolCalls } from '../../db/schema'
 import { refreshConversationAggregates } from '../conversations/repository'
@@ -29,8 +29,7 @@ export function createMessageRepository(db: Db) {
         .limit(limit)
         .offset(offset)
         .all()
-      const total = db.select({ n: count() }).from(messages).where(eq(messages.conversationId, conversationId)).get()?.n
-      return { rows, total: total ?? 0 }
+      return rows
     },
     async find(conversationId: string, id: string) {
       return byId.get({ conversationId, id })

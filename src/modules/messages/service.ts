@@ -145,8 +145,9 @@ export function createMessageService(
 
   return {
     async list(actor: Actor, conversationId: string, limit = 50, offset = 0) {
-      await conversations.ownerOf(actor, conversationId)
-      const { rows, total } = await repo.list(conversationId, limit, offset)
+      // the conversation keeps its message count: no count(*) per page
+      const { message_count: total } = await conversations.get(actor, conversationId)
+      const rows = await repo.list(conversationId, limit, offset)
       return { items: await withToolCalls(rows), total, limit, offset }
     },
     /** A page of the conversation in thread order, each message with its depth and branch. */
