@@ -105,6 +105,20 @@ describe('http behaviour', () => {
       expect({ path, m, tags: op.tags?.length ?? 0 }).toEqual({ path, m, tags: 1 })
       expect({ path, m, summary: Boolean(op.summary) }).toEqual({ path, m, summary: true })
     }
+    // every route shows an example of its success answer (a 204 has no body; the WebSocket has no HTTP answer)
+    const schemas =
+      (spec as { components?: { schemas?: Record<string, { examples?: unknown[] }> } }).components?.schemas ?? {}
+    const withoutExample = operations.filter(({ path, op }) => {
+      if (path === '/api/live/') return false
+      const [status, answer] = Object.entries(op.responses ?? {}).find(([s]) => s.startsWith('2')) ?? []
+      if (status === '204') return false
+      const content =
+        (answer as { content?: Record<string, { schema?: { $ref?: string; examples?: unknown[] } }> })?.content ?? {}
+      const schema = Object.values(content)[0]?.schema
+      const resolved = schema?.$ref ? schemas[schema.$ref.split('/').pop() as string] : schema
+      return !resolved?.examples?.length
+    })
+    expect(withoutExample.map(({ m, path }) => `${m} ${path}`)).toEqual([])
     const get = spec.paths['/api/conversations/{id}']?.get
     expect(Object.keys(get?.responses ?? {})).toEqual(expect.arrayContaining(['200', '404', '422']))
   })

@@ -11,8 +11,14 @@ export const PageQuery = {
 }
 
 /** A list response: the page, the total matching, and the window used. */
-export const Page = <T extends Parameters<typeof t.Array>[0]>(item: T) =>
-  t.Object({ items: t.Array(item), total: t.Integer(), limit: t.Integer(), offset: t.Integer() })
+export const Page = <T extends Parameters<typeof t.Array>[0]>(item: T) => {
+  // the item's own example makes the page's, so every list route shows one in the docs
+  const example = (item as { examples?: unknown[] }).examples?.[0]
+  return t.Object(
+    { items: t.Array(item), total: t.Integer(), limit: t.Integer(), offset: t.Integer() },
+    example === undefined ? {} : { examples: [{ items: [example], total: 1, limit: 50, offset: 0 }] },
+  )
+}
 
 /** Epoch milliseconds as served: ISO-8601 UTC. */
 export const iso = (ms: number) => new Date(ms).toISOString()

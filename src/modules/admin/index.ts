@@ -7,7 +7,15 @@ import { ErrorBody, notFound } from '../../lib/errors'
 import { iso, SECURITY } from '../../lib/models'
 import type { AuthGuard } from '../auth/guard'
 
-const Backup = t.Object({ name: t.String(), size: t.Integer(), created_at: t.String({ format: 'date-time' }) })
+const backupExample = {
+  name: 'observatory-2026-01-01T12-00-00-000Z.db',
+  size: 52428800,
+  created_at: '2026-01-01T12:00:00.000Z',
+}
+const Backup = t.Object(
+  { name: t.String(), size: t.Integer(), created_at: t.String({ format: 'date-time' }) },
+  { examples: [backupExample] },
+)
 const NAME = /^observatory-[\dTZ-]+\.db$/
 
 /** Backups of the database, for admins: made while the service runs, listed, downloaded. */
@@ -47,7 +55,10 @@ export const adminModule = ({ db, backupsDir, guard }: { db: Db; backupsDir: str
       },
       {
         response: {
-          200: t.Object({ items: t.Array(Backup), total: t.Integer() }),
+          200: t.Object(
+            { items: t.Array(Backup), total: t.Integer() },
+            { examples: [{ items: [backupExample], total: 1 }] },
+          ),
           401: 'error',
           403: 'error',
           429: 'error',
@@ -65,7 +76,7 @@ export const adminModule = ({ db, backupsDir, guard }: { db: Db; backupsDir: str
       {
         params: t.Object({ name: t.String({ maxLength: 100 }) }),
         response: {
-          200: t.Any({ description: 'The SQLite file' }),
+          200: t.Any({ description: 'The SQLite file', examples: ['(binary SQLite database)'] }),
           401: 'error',
           403: 'error',
           404: 'error',

@@ -21,13 +21,41 @@ const DateOrTime = t.String({
   description: 'A date (YYYY-MM-DD, in tz) or an ISO-8601 date-time',
 })
 
+const tokensExample = {
+  input_tokens: 1633,
+  output_tokens: 1811,
+  cache_creation_input_tokens: 57373,
+  cache_read_input_tokens: 527032,
+  total_tokens: 587849,
+  cost_usd: 0.890686,
+}
+
 export const AnalyticsModel = {
-  'analytics.Usage': t.Object({
-    group_by: t.String(),
-    tz: t.String(),
-    groups: t.Array(UsageGroup),
-    totals: t.Object({ ...Tokens, models: t.Array(ModelUsage) }),
-  }),
+  'analytics.Usage': t.Object(
+    {
+      group_by: t.String(),
+      tz: t.String(),
+      groups: t.Array(UsageGroup),
+      totals: t.Object({ ...Tokens, models: t.Array(ModelUsage) }),
+    },
+    {
+      examples: [
+        {
+          group_by: 'day',
+          tz: 'UTC',
+          groups: [
+            {
+              key: '2026-02-10',
+              label: null,
+              ...tokensExample,
+              models: [{ model: 'claude-opus-4-6', ...tokensExample }],
+            },
+          ],
+          totals: { ...tokensExample, models: [{ model: 'claude-opus-4-6', ...tokensExample }] },
+        },
+      ],
+    },
+  ),
   'analytics.UsageQuery': t.Object({
     group_by: t.Optional(
       t.Union(
@@ -41,36 +69,65 @@ export const AnalyticsModel = {
     project_path: t.Optional(t.String({ maxLength: 4096 })),
     owner_id: t.Optional(t.String({ maxLength: 128, description: "Admins only: one user's usage" })),
   }),
-  'analytics.Tools': t.Object({
-    items: t.Array(
-      t.Object({
-        name: t.String(),
-        calls: t.Integer(),
-        errors: t.Integer(),
-        error_rate: t.Number(),
-        p50_duration_ms: t.Union([t.Number(), t.Null()]),
-        p95_duration_ms: t.Union([t.Number(), t.Null()]),
-      }),
-    ),
-    total: t.Integer(),
-  }),
+  'analytics.Tools': t.Object(
+    {
+      items: t.Array(
+        t.Object({
+          name: t.String(),
+          calls: t.Integer(),
+          errors: t.Integer(),
+          error_rate: t.Number(),
+          p50_duration_ms: t.Union([t.Number(), t.Null()]),
+          p95_duration_ms: t.Union([t.Number(), t.Null()]),
+        }),
+      ),
+      total: t.Integer(),
+    },
+    {
+      examples: [
+        {
+          items: [
+            { name: 'Bash', calls: 120, errors: 6, error_rate: 0.05, p50_duration_ms: 840, p95_duration_ms: 12500 },
+          ],
+          total: 1,
+        },
+      ],
+    },
+  ),
   'analytics.ToolsQuery': t.Object({
     project_path: t.Optional(t.String({ maxLength: 4096 })),
     conversation_id: t.Optional(t.String({ maxLength: 128 })),
     from: t.Optional(DateOrTime),
     to: t.Optional(DateOrTime),
   }),
-  'analytics.Overview': t.Object({
-    conversations: t.Integer(),
-    messages: t.Integer(),
-    tool_calls: t.Integer(),
-    files: t.Integer(),
-    ...Tokens,
-    active_days: t.Integer(),
-    top_projects: t.Array(t.Object({ project_path: t.String(), conversations: t.Integer(), cost_usd: t.Number() })),
-    top_models: t.Array(t.Object({ model: t.String(), total_tokens: t.Integer(), cost_usd: t.Number() })),
-    top_tools: t.Array(t.Object({ name: t.String(), calls: t.Integer() })),
-  }),
+  'analytics.Overview': t.Object(
+    {
+      conversations: t.Integer(),
+      messages: t.Integer(),
+      tool_calls: t.Integer(),
+      files: t.Integer(),
+      ...Tokens,
+      active_days: t.Integer(),
+      top_projects: t.Array(t.Object({ project_path: t.String(), conversations: t.Integer(), cost_usd: t.Number() })),
+      top_models: t.Array(t.Object({ model: t.String(), total_tokens: t.Integer(), cost_usd: t.Number() })),
+      top_tools: t.Array(t.Object({ name: t.String(), calls: t.Integer() })),
+    },
+    {
+      examples: [
+        {
+          conversations: 42,
+          messages: 9120,
+          tool_calls: 1310,
+          files: 57,
+          ...tokensExample,
+          active_days: 12,
+          top_projects: [{ project_path: '/home/ada/shop', conversations: 30, cost_usd: 14.2 }],
+          top_models: [{ model: 'claude-opus-4-6', total_tokens: 587849, cost_usd: 0.890686 }],
+          top_tools: [{ name: 'Bash', calls: 120 }],
+        },
+      ],
+    },
+  ),
 }
 export type UsageQuery = (typeof AnalyticsModel)['analytics.UsageQuery']['static']
 export type ToolsQuery = (typeof AnalyticsModel)['analytics.ToolsQuery']['static']

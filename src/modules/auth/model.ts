@@ -16,14 +16,26 @@ export const TokenPair = t.Object(
   },
 )
 
-export const ApiKey = t.Object({
-  id: t.String(),
-  name: t.String(),
-  prefix: t.String({ description: 'The first characters of the key, to recognise it' }),
-  created_at: Timestamp,
-  last_used_at: t.Union([Timestamp, t.Null()]),
-  revoked_at: t.Union([Timestamp, t.Null()]),
-})
+const apiKeyExample = {
+  id: '0190f5c2-0000-7000-8000-00000000000a',
+  name: 'laptop hooks',
+  prefix: 'obs_4fQz9k2a',
+  created_at: '2026-01-01T12:00:00.000Z',
+  last_used_at: null,
+  revoked_at: null,
+}
+
+export const ApiKey = t.Object(
+  {
+    id: t.String(),
+    name: t.String(),
+    prefix: t.String({ description: 'The first characters of the key, to recognise it' }),
+    created_at: Timestamp,
+    last_used_at: t.Union([Timestamp, t.Null()]),
+    revoked_at: t.Union([Timestamp, t.Null()]),
+  },
+  { examples: [apiKeyExample] },
+)
 
 export const AuthModel = {
   'auth.Login': t.Object(
@@ -36,7 +48,10 @@ export const AuthModel = {
   ),
   'auth.TokenPair': TokenPair,
   'auth.ApiKey': ApiKey,
-  'auth.ApiKeyList': t.Object({ items: t.Array(ApiKey), total: t.Integer() }),
+  'auth.ApiKeyList': t.Object(
+    { items: t.Array(ApiKey), total: t.Integer() },
+    { examples: [{ items: [apiKeyExample], total: 1 }] },
+  ),
   'auth.NewApiKey': t.Composite([ApiKey, t.Object({ key: t.String({ description: 'Shown once; store it now' }) })], {
     examples: [
       {

@@ -123,7 +123,10 @@ export const conversationsModule = ({ conversations, messages, ingest, guard }: 
           ),
         }),
         response: {
-          200: t.Any({ description: 'The exported document' }),
+          200: t.Any({
+            description: 'The exported document',
+            examples: ['# Fix the build\n\n## User — 2026-01-01T12:00:00.000Z\n…'],
+          }),
           401: 'error',
           404: 'error',
           422: 'error',

@@ -47,22 +47,38 @@ export const EventsModel = {
       ],
     },
   ),
-  'events.HookReply': t.Object({}, { description: 'Always empty: Claude Code only needs a quick 2xx' }),
+  'events.HookReply': t.Object({}, { description: 'Always empty: Claude Code only needs a quick 2xx', examples: [{}] }),
   'events.Batch': t.Object({
     events: t.Array(t.Unknown(), { description: `Up to ${MAX_BATCH} events (more: 413), each like BatchEvent` }),
   }),
-  'events.BatchResult': t.Object({
-    created: t.Integer(),
-    duplicates: t.Integer(),
-    errors: t.Integer(),
-    results: t.Array(
-      t.Object({
-        index: t.Integer(),
-        event_id: t.Union([t.String(), t.Null()]),
-        status: t.Union([t.Literal('created'), t.Literal('duplicate'), t.Literal('error')]),
-        reason: t.Optional(t.String()),
-      }),
-    ),
-  }),
+  'events.BatchResult': t.Object(
+    {
+      created: t.Integer(),
+      duplicates: t.Integer(),
+      errors: t.Integer(),
+      results: t.Array(
+        t.Object({
+          index: t.Integer(),
+          event_id: t.Union([t.String(), t.Null()]),
+          status: t.Union([t.Literal('created'), t.Literal('duplicate'), t.Literal('error')]),
+          reason: t.Optional(t.String()),
+        }),
+      ),
+    },
+    {
+      examples: [
+        {
+          created: 1,
+          duplicates: 1,
+          errors: 1,
+          results: [
+            { index: 0, event_id: 'e-1', status: 'created' },
+            { index: 1, event_id: 'e-0', status: 'duplicate' },
+            { index: 2, event_id: null, status: 'error', reason: '/event_id: Expected required property' },
+          ],
+        },
+      ],
+    },
+  ),
 }
 export type HookPayload = (typeof EventsModel)['events.Hook']['static'] & Record<string, unknown>

@@ -1,12 +1,15 @@
 import { t } from 'elysia'
 import { Page, PageQuery, Timestamp } from '../../lib/models'
 
-export const LineErrorSchema = t.Object({
-  line: t.Integer(),
-  offset: t.Integer({ description: 'Byte offset of the line in the file' }),
-  reason: t.String({ examples: ['invalid_json'] }),
-  message: t.String(),
-})
+export const LineErrorSchema = t.Object(
+  {
+    line: t.Integer(),
+    offset: t.Integer({ description: 'Byte offset of the line in the file' }),
+    reason: t.String({ description: 'invalid_json, not_object, invalid_utf8, line_too_long, …' }),
+    message: t.String(),
+  },
+  { examples: [{ line: 42, offset: 81234, reason: 'invalid_json', message: "JSON Parse error: Expected '}'" }] },
+)
 
 export const FileSchema = t.Object(
   {
@@ -66,7 +69,10 @@ export const FileModel = {
     { path: t.String({ minLength: 1, maxLength: 4096, description: 'A file or folder under IMPORT_ROOTS' }) },
     { additionalProperties: false, examples: [{ path: '/srv/claude/projects' }] },
   ),
-  'file.ImportPathResult': t.Object({ items: t.Array(FileSchema), total: t.Integer() }),
+  'file.ImportPathResult': t.Object(
+    { items: t.Array(FileSchema), total: t.Integer() },
+    { examples: [{ items: FileSchema.examples, total: 1 }] },
+  ),
   'file.ListQuery': t.Object({ ...PageQuery }),
 }
 

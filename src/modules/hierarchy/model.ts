@@ -4,49 +4,109 @@ import { JsonObject, Page, PageQuery, Timestamp } from '../../lib/models'
 const Id = t.String({ minLength: 1, maxLength: 128, pattern: '^[\\w.:@-]+$' })
 const Nullable = <T extends Parameters<typeof t.Union>[0][number]>(s: T) => t.Union([s, t.Null()])
 
-export const Machine = t.Object({
-  id: t.String(),
-  hostname: Nullable(t.String()),
-  os: Nullable(t.String()),
-  ip: Nullable(t.String()),
-  last_seen_at: Timestamp,
-  created_at: Timestamp,
-})
-export const Project = t.Object({
-  id: t.String(),
-  name: t.String(),
-  key: t.String({ description: 'https://host/owner/repo, or path:<local path> for a project without a remote' }),
-  remote_url: Nullable(t.String()),
-  host: Nullable(t.String()),
-  repo_owner: Nullable(t.String()),
-  repo: Nullable(t.String()),
-  local_path: Nullable(t.String()),
-  created_at: Timestamp,
-  updated_at: Timestamp,
-})
-export const Workspace = t.Object({
-  id: t.String(),
-  project_id: t.String(),
-  machine_id: Nullable(t.String()),
-  path: t.String(),
-  branch: Nullable(t.String()),
-  commit: Nullable(t.String()),
-  last_seen_at: Timestamp,
-  created_at: Timestamp,
-})
-export const Event = t.Object({
-  id: t.String(),
-  event_id: Nullable(t.String()),
-  type: t.String(),
-  session_id: Nullable(t.String()),
-  workspace_id: Nullable(t.String()),
-  machine_id: Nullable(t.String()),
-  project_id: Nullable(t.String()),
-  tool_name: Nullable(t.String()),
-  tool_use_id: Nullable(t.String()),
-  payload: JsonObject,
-  timestamp: Timestamp,
-})
+const at = '2026-01-01T12:00:00.000Z'
+const machineExample = {
+  id: 'c0ffee-laptop',
+  hostname: 'ada-laptop',
+  os: 'darwin 24.1',
+  ip: '10.0.0.5',
+  last_seen_at: at,
+  created_at: at,
+}
+const projectExample = {
+  id: '0190f5c2-0000-7000-8000-0000000000p1',
+  name: 'shop',
+  key: 'https://github.com/ada/shop',
+  remote_url: 'https://github.com/ada/shop',
+  host: 'github.com',
+  repo_owner: 'ada',
+  repo: 'shop',
+  local_path: null,
+  created_at: at,
+  updated_at: at,
+}
+const workspaceExample = {
+  id: 'ws-1',
+  project_id: projectExample.id,
+  machine_id: machineExample.id,
+  path: '/home/ada/shop',
+  branch: 'main',
+  commit: '4e1f2a9',
+  last_seen_at: at,
+  created_at: at,
+}
+
+export const Machine = t.Object(
+  {
+    id: t.String(),
+    hostname: Nullable(t.String()),
+    os: Nullable(t.String()),
+    ip: Nullable(t.String()),
+    last_seen_at: Timestamp,
+    created_at: Timestamp,
+  },
+  { examples: [machineExample] },
+)
+export const Project = t.Object(
+  {
+    id: t.String(),
+    name: t.String(),
+    key: t.String({ description: 'https://host/owner/repo, or path:<local path> for a project without a remote' }),
+    remote_url: Nullable(t.String()),
+    host: Nullable(t.String()),
+    repo_owner: Nullable(t.String()),
+    repo: Nullable(t.String()),
+    local_path: Nullable(t.String()),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { examples: [projectExample] },
+)
+export const Workspace = t.Object(
+  {
+    id: t.String(),
+    project_id: t.String(),
+    machine_id: Nullable(t.String()),
+    path: t.String(),
+    branch: Nullable(t.String()),
+    commit: Nullable(t.String()),
+    last_seen_at: Timestamp,
+    created_at: Timestamp,
+  },
+  { examples: [workspaceExample] },
+)
+export const Event = t.Object(
+  {
+    id: t.String(),
+    event_id: Nullable(t.String()),
+    type: t.String(),
+    session_id: Nullable(t.String()),
+    workspace_id: Nullable(t.String()),
+    machine_id: Nullable(t.String()),
+    project_id: Nullable(t.String()),
+    tool_name: Nullable(t.String()),
+    tool_use_id: Nullable(t.String()),
+    payload: JsonObject,
+    timestamp: Timestamp,
+  },
+  {
+    examples: [
+      {
+        id: '0190f5c2-0000-7000-8000-0000000000e1',
+        event_id: 'build-2026-01-01-1',
+        type: 'PreToolUse',
+        session_id: 'ae4a77f8-aedd-4bc1-888f-c94edc91af04',
+        workspace_id: 'ws-1',
+        machine_id: 'c0ffee-laptop',
+        project_id: projectExample.id,
+        tool_name: 'Bash',
+        tool_use_id: 'toolu_01ABC',
+        payload: { hook_event_name: 'PreToolUse', tool_input: { command: 'bun test' } },
+        timestamp: at,
+      },
+    ],
+  },
+)
 const SessionNode = t.Object({
   id: t.String(),
   title: Nullable(t.String()),
@@ -58,8 +118,13 @@ const SessionNode = t.Object({
 
 export const HierarchyModel = {
   'hierarchy.Machine': Machine,
-  'hierarchy.MachineList': t.Object({ items: t.Array(Machine), total: t.Integer() }),
-  'hierarchy.MachineDetail': t.Composite([Machine, t.Object({ workspaces: t.Array(Workspace) })]),
+  'hierarchy.MachineList': t.Object(
+    { items: t.Array(Machine), total: t.Integer() },
+    { examples: [{ items: [machineExample], total: 1 }] },
+  ),
+  'hierarchy.MachineDetail': t.Composite([Machine, t.Object({ workspaces: t.Array(Workspace) })], {
+    examples: [{ ...machineExample, workspaces: [workspaceExample] }],
+  }),
   'hierarchy.MachineUpsert': t.Object(
     {
       machine_id: Id,
@@ -73,7 +138,9 @@ export const HierarchyModel = {
     },
   ),
   'hierarchy.Workspace': Workspace,
-  'hierarchy.WorkspaceDetail': t.Composite([Workspace, t.Object({ project: Project, machine: Nullable(Machine) })]),
+  'hierarchy.WorkspaceDetail': t.Composite([Workspace, t.Object({ project: Project, machine: Nullable(Machine) })], {
+    examples: [{ ...workspaceExample, project: projectExample, machine: machineExample }],
+  }),
   'hierarchy.WorkspaceUpsert': t.Object(
     {
       workspace_id: Id,
@@ -99,19 +166,51 @@ export const HierarchyModel = {
     },
   ),
   'hierarchy.Project': Project,
-  'hierarchy.ProjectList': t.Object({
-    items: t.Array(t.Composite([Project, t.Object({ workspaces: t.Integer(), sessions: t.Integer() })])),
-    total: t.Integer(),
-  }),
-  'hierarchy.Hierarchy': t.Object({
-    project: Project,
-    machines: t.Array(
-      t.Object({
-        machine: Nullable(Machine),
-        workspaces: t.Array(t.Composite([Workspace, t.Object({ sessions: t.Array(SessionNode) })])),
-      }),
-    ),
-  }),
+  'hierarchy.ProjectList': t.Object(
+    {
+      items: t.Array(t.Composite([Project, t.Object({ workspaces: t.Integer(), sessions: t.Integer() })])),
+      total: t.Integer(),
+    },
+    { examples: [{ items: [{ ...projectExample, workspaces: 2, sessions: 14 }], total: 1 }] },
+  ),
+  'hierarchy.Hierarchy': t.Object(
+    {
+      project: Project,
+      machines: t.Array(
+        t.Object({
+          machine: Nullable(Machine),
+          workspaces: t.Array(t.Composite([Workspace, t.Object({ sessions: t.Array(SessionNode) })])),
+        }),
+      ),
+    },
+    {
+      examples: [
+        {
+          project: projectExample,
+          machines: [
+            {
+              machine: machineExample,
+              workspaces: [
+                {
+                  ...workspaceExample,
+                  sessions: [
+                    {
+                      id: 'ae4a77f8-aedd-4bc1-888f-c94edc91af04',
+                      title: 'Fix the build',
+                      started_at: at,
+                      ended_at: at,
+                      message_count: 120,
+                      event_count: 48,
+                    },
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    },
+  ),
   'hierarchy.SessionUpsert': t.Object(
     {
       session_id: Id,

@@ -81,7 +81,15 @@ export const liveModule = ({ live, guard, authenticate }: Deps) => {
       {
         role: 'viewer',
         query: FilterQuery,
-        response: { 200: t.Any({ description: 'text/event-stream' }), 401: 'error', 422: 'error', 429: 'error' },
+        response: {
+          200: t.Any({
+            description: 'text/event-stream',
+            examples: ['id: 42\nevent: event\ndata: {"id":42,"type":"event","sessionId":"…","data":{…},"at":"…"}\n\n'],
+          }),
+          401: 'error',
+          422: 'error',
+          429: 'error',
+        },
         detail: {
           summary: 'Live events (Server-Sent Events)',
           description:
@@ -92,7 +100,10 @@ export const liveModule = ({ live, guard, authenticate }: Deps) => {
     .post('/ticket', ({ user }) => live.issueTicket(user), {
       role: 'viewer',
       response: {
-        200: t.Object({ ticket: t.String(), expires_in: t.Integer() }),
+        200: t.Object(
+          { ticket: t.String(), expires_in: t.Integer() },
+          { examples: [{ ticket: 'V3JpdGUgYSB0aWNrZXQgaGVyZQ', expires_in: 30 }] },
+        ),
         401: 'error',
         429: 'error',
       },

@@ -140,17 +140,30 @@ export const MessageModel = {
   ),
   'message.ListQuery': t.Object({ ...PageQuery }),
   'message.ThreadPage': Page(
-    t.Composite([
-      Message,
-      t.Object({
-        depth: t.Integer({ description: '0 for the main thread; 1 and more inside subagents' }),
-        branch: t.String({ description: '"main", or the agent id of the subagent' }),
-        spawned_by_tool_call: t.Union([t.String(), t.Null()], {
-          description: 'The tool call that started this subagent',
+    t.Composite(
+      [
+        Message,
+        t.Object({
+          depth: t.Integer({ description: '0 for the main thread; 1 and more inside subagents' }),
+          branch: t.String({ description: '"main", or the agent id of the subagent' }),
+          spawned_by_tool_call: t.Union([t.String(), t.Null()], {
+            description: 'The tool call that started this subagent',
+          }),
+          compaction_boundary: t.Boolean(),
         }),
-        compaction_boundary: t.Boolean(),
-      }),
-    ]),
+      ],
+      {
+        examples: [
+          {
+            ...(Message.examples as object[])[0],
+            depth: 0,
+            branch: 'main',
+            spawned_by_tool_call: null,
+            compaction_boundary: false,
+          },
+        ],
+      },
+    ),
   ),
 }
 

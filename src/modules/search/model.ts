@@ -1,16 +1,32 @@
 import { t } from 'elysia'
 import { Page, PageQuery, Timestamp } from '../../lib/models'
 
-export const SearchHit = t.Object({
-  message_id: t.String(),
-  conversation_id: t.String(),
-  conversation_title: t.Union([t.String(), t.Null()]),
-  role: t.Union([t.Literal('user'), t.Literal('assistant'), t.Literal('system'), t.Null()]),
-  model: t.Union([t.String(), t.Null()]),
-  timestamp: Timestamp,
-  snippet: t.String({ description: 'HTML-escaped text around the match, matches wrapped in <mark>…</mark>' }),
-  rank: t.Number({ description: 'bm25 score: lower is a better match' }),
-})
+export const SearchHit = t.Object(
+  {
+    message_id: t.String(),
+    conversation_id: t.String(),
+    conversation_title: t.Union([t.String(), t.Null()]),
+    role: t.Union([t.Literal('user'), t.Literal('assistant'), t.Literal('system'), t.Null()]),
+    model: t.Union([t.String(), t.Null()]),
+    timestamp: Timestamp,
+    snippet: t.String({ description: 'HTML-escaped text around the match, matches wrapped in <mark>…</mark>' }),
+    rank: t.Number({ description: 'bm25 score: lower is a better match' }),
+  },
+  {
+    examples: [
+      {
+        message_id: 'c228f841-697c-48dd-b33e-3ebc5ced6a41',
+        conversation_id: '55604662-cf2a-4331-851a-ec234028f8ca',
+        conversation_title: 'mix phx.server doesnt seem to start',
+        role: 'assistant',
+        model: 'claude-opus-4-6',
+        timestamp: '2026-02-10T21:11:59.873Z',
+        snippet: 'The user is having trouble starting their <mark>Phoenix</mark> server…',
+        rank: -1.59,
+      },
+    ],
+  },
+)
 
 export const SearchModel = {
   'search.Page': Page(SearchHit),
