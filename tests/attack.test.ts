@@ -5,46 +5,24 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SignJWT } from 'jose'
 import { createClient } from '../src/client'
+import { type ServerProcess, startServer } from './server-process'
 
 const dir = mkdtempSync(join(tmpdir(), 'observatory-attack-'))
 const imports = join(dir, 'imports')
 mkdirSync(imports)
 const SECRET = 's'.repeat(48)
 const LIMIT = 20_000 // MAX_BODY_MB below, in bytes
-let server: { proc: Bun.Subprocess; url: string }
+let server: ServerProcess
 let token = ''
 let userId = ''
 
 beforeAll(async () => {
-  const proc = Bun.spawn([process.execPath, join(import.meta.dir, '../src/index.ts')], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATA_DIR: join(dir, 'data'),
-      LOG_LEVEL: 'info',
-      JWT_SECRET: SECRET,
-      MAX_BODY_MB: String(LIMIT / 1024 / 1024),
-      IMPORT_ROOTS: imports,
-    },
-    stdout: 'pipe',
-    stderr: 'ignore',
+  server = await startServer({
+    DATA_DIR: join(dir, 'data'),
+    JWT_SECRET: SECRET,
+    MAX_BODY_MB: String(LIMIT / 1024 / 1024),
+    IMPORT_ROOTS: imports,
   })
-  const reader = proc.stdout.getReader()
-  let seen = ''
-  while (true) {
-    const { value, done } = await reader.read()
-    if (done) throw new Error(`server exited: ${seen}`)
-    seen += new TextDecoder().decode(value)
-    const match = seen.match(/"url":"(http:\/\/[^"]+)"/)
-    if (match) {
-      void (async () => {
-        while (!(await reader.read()).done) {}
-      })()
-      server = { proc, url: (match[1] as string).replace(/\/$/, '') }
-      break
-    }
-  }
   const anon = createClient(server.url)
   userId = (
     await anon.api.auth.register.post({ email: 'ada@example.com', password: 'a long passphrase', display_name: 'Ada' })

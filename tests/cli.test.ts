@@ -20,12 +20,13 @@ import { runMigrations } from '../src/db/migrate'
 import type { IngestRepository } from '../src/modules/ingest/repository'
 import { createUserRepository } from '../src/modules/users/repository'
 import { createUserService } from '../src/modules/users/service'
+import { startServer } from './server-process'
 
 // Real transcripts, copied byte for byte from ../shared/fixtures (MIT; licences and SOURCES.md beside them).
 const SPOTTER = join(import.meta.dir, 'fixtures', 'claude-code', 'spotter')
 const SESSION = 'ae4a77f8-aedd-4bc1-888f-c94edc91af04'
 const CLI = join(import.meta.dir, '..', 'src', 'cli.ts')
-const SERVER = join(import.meta.dir, '..', 'src', 'index.ts')
+const _SERVER = join(import.meta.dir, '..', 'src', 'index.ts')
 
 const tmp = mkdtempSync(join(tmpdir(), 'observatory-cli-'))
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))
@@ -336,28 +337,6 @@ describe('observatory watch', () => {
     SLOW,
   )
 })
-
-/** Starts the real server on port 0 and resolves with its URL once it logs that it listens. */
-async function startServer(env: Record<string, string>) {
-  const proc = Bun.spawn([process.execPath, SERVER], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
-  const reader = proc.stdout.getReader()
-  let seen = ''
-  while (true) {
-    const { value, done } = await reader.read()
-    if (done) throw new Error(`server exited before listening: ${seen}${await new Response(proc.stderr).text()}`)
-    seen += new TextDecoder().decode(value)
-    const match = seen.match(/"url":"(http:\/\/[^"]+)"/)
-    if (match) {
-      reader.releaseLock()
-      void proc.stdout.pipeTo(new WritableStream()) // keep draining its log
-      return { proc, url: (match[1] as string).replace(/\/$/, '') }
-    }
-  }
-}
 
 describe('beside a running server', () => {
   it(

@@ -4,6 +4,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient } from '../src/client'
+import { startServer } from './server-process'
 
 const dir = mkdtempSync(join(tmpdir(), 'observatory-concurrency-'))
 const dataDir = join(dir, 'data')
@@ -30,29 +31,6 @@ const lines = (session: string, from: number, n: number) =>
     .map((l) => `${l}\n`)
     .join('')
 
-async function startServer() {
-  const proc = Bun.spawn([process.execPath, join(root, 'src/index.ts')], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' },
-    stdout: 'pipe',
-    stderr: 'ignore',
-  })
-  procs.push(proc)
-  const reader = proc.stdout.getReader()
-  let seen = ''
-  while (true) {
-    const { value, done } = await reader.read()
-    if (done) throw new Error(`server exited: ${seen}`)
-    seen += new TextDecoder().decode(value)
-    const match = seen.match(/"url":"(http:\/\/[^"]+)"/)
-    if (match) {
-      void (async () => {
-        while (!(await reader.read()).done) {}
-      })()
-      return (match[1] as string).replace(/\/$/, '')
-    }
-  }
-}
-
 const count = (sql: string) => {
   const db = new Database(join(dataDir, 'observatory.db'), { readonly: true })
   try {
@@ -65,7 +43,9 @@ const count = (sql: string) => {
 describe('the server and a CLI watch on one database', () => {
   it('serves readers without a 5xx while both write, ends with exact counts, and stores a file uploaded twice at once once', async () => {
     writeFileSync(join(watched, 'session-a.jsonl'), lines('a', 0, 2000))
-    const url = await startServer()
+    const server = await startServer({ DATA_DIR: dataDir })
+    procs.push(server.proc)
+    const url = server.url
     const anon = createClient(url)
     await anon.api.auth.register.post({ email: 'ada@example.com', password: 'a long passphrase', display_name: 'Ada' })
     const token = (await anon.api.auth.login.post({ email: 'ada@example.com', password: 'a long passphrase' })).data!

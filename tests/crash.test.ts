@@ -4,40 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient } from '../src/client'
+import { startServer as spawnServer } from './server-process'
 
 const dir = mkdtempSync(join(tmpdir(), 'observatory-crash-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
-const entry = join(import.meta.dir, '../src/index.ts')
-
-async function startServer(dataDir: string) {
-  const proc = Bun.spawn([process.execPath, entry], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'info',
-      JWT_SECRET: 'x'.repeat(40),
-    },
-    stdout: 'pipe',
-    stderr: 'ignore',
-  })
-  const reader = proc.stdout.getReader()
-  let seen = ''
-  while (true) {
-    const { value, done } = await reader.read()
-    if (done) throw new Error(`server exited: ${seen}`)
-    seen += new TextDecoder().decode(value)
-    const match = seen.match(/"url":"(http:\/\/[^"]+)"/)
-    if (match) {
-      // keep draining the log so the server never blocks on a full pipe
-      void (async () => {
-        while (!(await reader.read()).done) {}
-      })()
-      return { proc, url: (match[1] as string).replace(/\/$/, '') }
-    }
-  }
-}
 
 /** A transcript big enough that an import is still running when it is killed: sessions of user/assistant pairs. */
 function transcript(lines: number) {
@@ -71,6 +41,8 @@ function transcript(lines: number) {
   }
   return `${out.join('\n')}\n`
 }
+
+const startServer = (dataDir: string) => spawnServer({ DATA_DIR: dataDir, JWT_SECRET: 'x'.repeat(40) })
 
 /** Kills during one import; CRASH_TRIALS raises it for the long run. */
 const TRIALS = Number(process.env.CRASH_TRIALS ?? 3)

@@ -5,32 +5,11 @@ import { join } from 'node:path'
 import { treaty } from '@elysiajs/eden'
 import type { App } from '../src/app'
 import { createClient } from '../src/client'
+import { type ServerProcess, startServer } from './server-process'
 
 const dir = mkdtempSync(join(tmpdir(), 'observatory-live-'))
-let server: { proc: Bun.Subprocess<'ignore', 'pipe', 'ignore'>; url: string }
+let server: ServerProcess
 let adminToken = ''
-
-async function startServer() {
-  const proc = Bun.spawn([process.execPath, join(import.meta.dir, '../src/index.ts')], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, LOG_LEVEL: 'info', ALLOW_SIGNUP: 'true' },
-    stdout: 'pipe',
-    stderr: 'ignore',
-  })
-  const reader = proc.stdout.getReader()
-  let seen = ''
-  while (true) {
-    const { value, done } = await reader.read()
-    if (done) throw new Error(`server exited: ${seen}`)
-    seen += new TextDecoder().decode(value)
-    const match = seen.match(/"url":"(http:\/\/[^"]+)"/)
-    if (match) {
-      void (async () => {
-        while (!(await reader.read()).done) {}
-      })()
-      return { proc, url: (match[1] as string).replace(/\/$/, '') }
-    }
-  }
-}
 
 /** A user with an API key, through the public API. */
 async function account(name: string) {
@@ -90,7 +69,7 @@ const hook = (session: string, name: string) => ({
 })
 
 beforeAll(async () => {
-  server = await startServer()
+  server = await startServer({ DATA_DIR: dir, ALLOW_SIGNUP: 'true' })
 })
 afterAll(async () => {
   server.proc.kill('SIGTERM')

@@ -3,32 +3,12 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient } from '../src/client'
+import { startServer } from './server-process'
 
 const dir = mkdtempSync(join(tmpdir(), 'observatory-server-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 const entry = join(import.meta.dir, '../src/index.ts')
-
-/** Starts the real server on port 0 and resolves with its URL once it logs that it listens. */
-async function startServer(env: Record<string, string>) {
-  const proc = Bun.spawn([process.execPath, entry], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
-  const reader = proc.stdout.getReader()
-  let seen = ''
-  while (true) {
-    const { value, done } = await reader.read()
-    if (done) throw new Error(`server exited before listening: ${seen}${await new Response(proc.stderr).text()}`)
-    seen += new TextDecoder().decode(value)
-    const match = seen.match(/"url":"(http:\/\/[^"]+)"/)
-    if (match) {
-      reader.releaseLock()
-      return { proc, url: (match[1] as string).replace(/\/$/, '') }
-    }
-  }
-}
 
 describe('the real server', () => {
   it('serves over HTTP on the data folder it creates, then shuts down cleanly on SIGTERM', async () => {
