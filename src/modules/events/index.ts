@@ -3,12 +3,20 @@ import { ErrorBody } from '../../lib/errors'
 import { SECURITY } from '../../lib/models'
 import type { AuthGuard } from '../auth/guard'
 import type { ConversationService } from '../conversations/service'
-import { HierarchyModel } from '../hierarchy/model'
+import { type EventQuery, HierarchyModel } from '../hierarchy/model'
 import type { HierarchyService } from '../hierarchy/service'
 import { EventsModel } from './model'
 import type { EventService } from './service'
 
 const Params = t.Object({ id: t.String({ minLength: 1, maxLength: 128 }) })
+
+const filterOf = (q: EventQuery) => ({
+  machineId: q.machine_id,
+  workspaceId: q.workspace_id,
+  type: q.type,
+  from: q.from ? Date.parse(q.from) : undefined,
+  to: q.to ? Date.parse(q.to) : undefined,
+})
 type Deps = { events: EventService; hierarchy: HierarchyService; conversations: ConversationService; guard: AuthGuard }
 
 /** Claude Code hooks, batches of agent events, and the events of a project or session. */
@@ -58,19 +66,7 @@ export const eventsModule = ({ events, hierarchy, conversations, guard }: Deps) 
       '/projects/:id/events',
       async ({ user, params, query }) => {
         await hierarchy.project(user, params.id)
-        return events.list(
-          user,
-          {
-            projectId: params.id,
-            machineId: query.machine_id,
-            workspaceId: query.workspace_id,
-            type: query.type,
-            from: query.from ? Date.parse(query.from) : undefined,
-            to: query.to ? Date.parse(query.to) : undefined,
-          },
-          query.limit,
-          query.offset,
-        )
+        return events.list(user, { ...filterOf(query), projectId: params.id }, query.limit, query.offset)
       },
       {
         role: 'viewer',
@@ -84,23 +80,13 @@ export const eventsModule = ({ events, hierarchy, conversations, guard }: Deps) 
       '/sessions/:id/events',
       async ({ user, params, query }) => {
         await conversations.ownerOf(user, params.id)
-        return events.list(
-          user,
-          {
-            sessionId: params.id,
-            type: query.type,
-            from: query.from ? Date.parse(query.from) : undefined,
-            to: query.to ? Date.parse(query.to) : undefined,
-          },
-          query.limit,
-          query.offset,
-        )
+        return events.list(user, { ...filterOf(query), sessionId: params.id }, query.limit, query.offset)
       },
       {
         role: 'viewer',
         params: Params,
         query: 'hierarchy.EventQuery',
         response: { 200: 'hierarchy.EventPage', 401: 'error', 404: 'error', 422: 'error', 429: 'error' },
-        detail: { summary: 'Events of a session, oldest first' },
+        detail: { summary: 'Events of a session, oldest first; filters machine, workspace, type, from, to' },
       },
     )
