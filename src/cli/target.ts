@@ -1,24 +1,12 @@
+import type { ImportProgress } from '../modules/ingest/service'
 import type { Transcript } from './discover'
 
-export type FileProgress = {
-  bytesDone: number
-  bytesTotal: number
-  linesDone: number
-  messagesAdded: number
-  toolCallsAdded: number
-  linesSkipped: number
-}
+/** The same counters an import reports, locally or through the files API. */
+export type FileProgress = ImportProgress
 export type SkippedLine = { line: number; reason: string; message: string }
 
 /** What importing one file did (in this run only: a re-import that found nothing new adds 0). */
-export type FileOutcome = {
-  bytesDone: number
-  bytesTotal: number
-  /** lines read in this run */
-  linesDone: number
-  messagesAdded: number
-  toolCallsAdded: number
-  linesSkipped: number
+export type FileOutcome = FileProgress & {
   /** conversations that got something from this run; null when the destination does not say (remote) */
   conversationIds: string[] | null
   /** the first few skipped lines */
