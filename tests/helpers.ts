@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { treaty } from '@elysiajs/eden'
 import pino from 'pino'
 import { createApp } from '../src/app'
@@ -13,7 +16,9 @@ export const PASSWORD = 'correct horse battery staple'
  * member (`alice`) already signed in; `api` speaks as alice.
  */
 export async function makeApp(env: Record<string, string> = {}) {
-  const config = loadConfig({ NODE_ENV: 'test', DB_PATH: ':memory:', ...env })
+  // uploads and backups go to a folder of the test's own, never the repository's ./data
+  const dataDir = mkdtempSync(join(tmpdir(), 'observatory-test-'))
+  const config = loadConfig({ NODE_ENV: 'test', DB_PATH: ':memory:', DATA_DIR: dataDir, ...env })
   const db = openDatabase(config.dbPath)
   runMigrations(db)
   const app = createApp({
