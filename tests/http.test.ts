@@ -48,6 +48,20 @@ describe('http behaviour', () => {
     expect(small.headers.get('content-encoding')).toBeNull()
   })
 
+  it('answers 100,000 nested brackets with a 4xx, not a crash', async () => {
+    const { raw, db } = await makeApp()
+    for (const body of [
+      `${'['.repeat(100_000)}${']'.repeat(100_000)}`,
+      `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`,
+    ]) {
+      const r = await raw('/api/conversations', json('POST', body))
+      expect(r.status).toBeGreaterThanOrEqual(400)
+      expect(r.status).toBeLessThan(500)
+      expect((await errorOf(r)).success).toBe(false)
+    }
+    expect((db.$client.query('SELECT count(*) AS n FROM conversations').get() as { n: number }).n).toBe(0)
+  })
+
   it('keeps the status and body of a compressed 201', async () => {
     const { raw } = await makeApp()
     const r = await raw(

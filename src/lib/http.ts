@@ -18,6 +18,27 @@ const queryKeyOf = (request: Request, value: unknown) => {
   return ''
 }
 
+/** JSON bodies nested deeper than this are refused before parsing goes further (validators recurse on them). */
+export const MAX_JSON_DEPTH = 64
+
+/** Whether a JSON text nests objects and arrays at most `limit` deep (a linear scan, strings skipped). */
+export function withinDepth(text: string, limit: number) {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 92)
+        i++ // backslash: skip the escaped character
+      else if (c === 34) inString = false
+    } else if (c === 34) inString = true
+    else if (c === 123 || c === 91) {
+      if (++depth > limit) return false
+    } else if (c === 125 || c === 93) depth--
+  }
+  return true
+}
+
 type RequestInfo = { id: string; start: number }
 
 /**
@@ -89,6 +110,18 @@ export function httpPlugin({
         if (length > limit)
           throw new AppError(413, 'PAYLOAD_TOO_LARGE', `request body is ${length} bytes; the limit is ${limit}`)
       })
+      // JSON bodies: refuse absurd nesting with a 400 before validation recurses into it
+      .onParse({ as: 'global' }, async ({ request, contentType }) => {
+        if (!contentType?.startsWith('application/json')) return
+        const text = await request.text()
+        if (!withinDepth(text, MAX_JSON_DEPTH))
+          throw new AppError(400, 'BAD_REQUEST', `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels`)
+        try {
+          return JSON.parse(text)
+        } catch {
+          throw new AppError(400, 'BAD_REQUEST', 'request body could not be parsed (malformed JSON?)')
+        }
+      })
       // Check the class first: Elysia reports an error's own `code` property as its code.
       .onError({ as: 'global' }, ({ code, error, request, set, path }) => {
         const reply = (status: number, errCode: string, message: string, details?: unknown) => {
@@ -96,9 +129,12 @@ export function httpPlugin({
           set.headers['content-type'] = 'application/json; charset=utf-8'
           return errorBody(request, errCode, message, details)
         }
-        if (error instanceof AppError) {
-          if (error.headers) Object.assign(set.headers, error.headers)
-          return reply(error.status, error.code, error.message, error.details)
+        // a parser's own AppError arrives wrapped in Elysia's ParseError
+        const cause = code === 'PARSE' ? (error as { cause?: unknown }).cause : undefined
+        const expected = error instanceof AppError ? error : cause instanceof AppError ? cause : undefined
+        if (expected) {
+          if (expected.headers) Object.assign(set.headers, expected.headers)
+          return reply(expected.status, expected.code, expected.message, expected.details)
         }
         if (code === 'VALIDATION' && error.type !== 'response') {
           const lostKey = queryKeyOf(request, error.valueError?.value)
