@@ -165,6 +165,7 @@ CREATE UNIQUE INDEX `messages_id_idx` ON `messages` (`id`);--> statement-breakpo
 CREATE INDEX `messages_conversation_idx` ON `messages` (`conversation_id`,`timestamp`,`seq`);--> statement-breakpoint
 CREATE INDEX `messages_response_idx` ON `messages` (`owner_id`,`response_key`);--> statement-breakpoint
 CREATE INDEX `messages_owner_time_idx` ON `messages` (`owner_id`,`timestamp`);--> statement-breakpoint
+CREATE INDEX `messages_usage_idx` ON `messages` (`owner_id`,`timestamp`,`model`,`conversation_id`,`input_tokens`,`output_tokens`,`cache_creation_tokens`,`cache_read_tokens`,`cost_usd`) WHERE (input_tokens + output_tokens + cache_creation_tokens + cache_read_tokens) > 0;--> statement-breakpoint
 CREATE TABLE `projects` (
 	`id` text PRIMARY KEY NOT NULL,
 	`owner_id` text NOT NULL,

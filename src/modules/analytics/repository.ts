@@ -31,7 +31,8 @@ export function createAnalyticsRepository(db: Db) {
   const usageWhere = (f: UsageFilter) =>
     sql.join(
       [
-        sql`(m.input_tokens + m.output_tokens + m.cache_creation_tokens + m.cache_read_tokens) > 0`,
+        // the same expression as the partial index messages_usage_idx, so the planner can use it
+        sql`(input_tokens + output_tokens + cache_creation_tokens + cache_read_tokens) > 0`,
         f.ownerId !== null ? sql`m.owner_id = ${f.ownerId}` : undefined,
         f.from !== undefined ? sql`m.timestamp >= ${f.from}` : undefined,
         f.to !== undefined ? sql`m.timestamp < ${f.to}` : undefined,
@@ -48,9 +49,11 @@ export function createAnalyticsRepository(db: Db) {
   return {
     /** Usage summed per key and model: time buckets (BUCKET_MS), models, projects or conversations. */
     async usage(f: UsageFilter, by: keyof typeof keyColumn) {
+      // conversations are joined only when the report needs them
+      const join = by === 'project' || by === 'conversation' || f.projectPath !== undefined
       return db.all<UsageRow>(sql`
         SELECT ${keyColumn[by]} AS key, ${by === 'conversation' ? sql`max(c.title)` : sql`NULL`} AS label, m.model, ${sumColumns}
-        FROM messages m JOIN conversations c ON c.id = m.conversation_id
+        FROM messages m ${join ? sql`JOIN conversations c ON c.id = m.conversation_id` : sql``}
         WHERE ${usageWhere(f)}
         GROUP BY 1, m.model`)
     },
