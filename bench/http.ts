@@ -142,9 +142,13 @@ function wrkTool(bin: string, scratch: string): Tool {
 // ---------------------------------------------------------------------------------------------------------------
 // Servers.
 
-type Server = { proc: Subprocess; url: string; output: () => string }
+export type Server = { proc: Subprocess; url: string; output: () => string }
 
-async function startServer(cmd: string[], env: Record<string, string | undefined>, label: string): Promise<Server> {
+export async function startServer(
+  cmd: string[],
+  env: Record<string, string | undefined>,
+  label: string,
+): Promise<Server> {
   const proc = spawnChild(cmd, { env, cwd: repoRoot, stdout: 'pipe', stderr: 'pipe' })
   const chunks: string[] = []
   for (const stream of [proc.stdout, proc.stderr])

@@ -1,8 +1,10 @@
 /**
  * The benchmark suite, run on demand (not part of the tests):
  *
- *   bun bench/index.ts [import] [http] [--size-mb 200] [--rss-gb 1] [--seed 42] [--profile]
- *                      [--seconds 10] [--warmup 2] [--out bench/out/BENCHMARKS.md]
+ *   bun bench/index.ts [import] [http] [search] [usage] [hierarchy] [events] [live] [--size-mb 200] [--rss-gb 1]
+ *                      [--seed 42] [--profile] [--seconds 10] [--warmup 2] [--out bench/out/BENCHMARKS.md]
+ *                      [--messages 1000000] [--conversations 2000] [--clients 16] [--subscribers 1000]
+ *                      [--live-events 200] [--what-if SQL]
  *
  * Every figure is reported beside a floor measured in the same run on the same machine (raw bun:sqlite inserts, a
  * bare Bun.serve), as a ratio with its target, because the machines are shared and noisy. Writes a Markdown report
@@ -11,11 +13,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { type ApiOptions, runEventsPart, runHierarchyPart, runSearchPart, runUsagePart } from './api'
 import { runHttpPart } from './http'
 import { CCUSAGE_VERSION, runImportPart } from './import'
 import { cleanupAll, log, machineInfo, type Row, repoRoot, table } from './lib'
+import { runLivePart } from './live'
 
-const PARTS = ['import', 'http'] as const
+const PARTS = ['import', 'http', 'search', 'usage', 'hierarchy', 'events', 'live'] as const
 type Part = (typeof PARTS)[number]
 
 const { values, positionals } = parseArgs({
@@ -28,6 +32,12 @@ const { values, positionals } = parseArgs({
     seconds: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
     out: { type: 'string' },
+    messages: { type: 'string', default: '1000000' },
+    conversations: { type: 'string', default: '2000' },
+    clients: { type: 'string', default: '16' },
+    subscribers: { type: 'string', default: '1000' },
+    'live-events': { type: 'string', default: '200' },
+    'what-if': { type: 'string', multiple: true, default: [] },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
@@ -36,6 +46,13 @@ const usage = `usage: bun bench/index.ts [${PARTS.join('] [')}] [--size-mb 200] 
                           [--seconds 10] [--warmup 2] [--out FILE]
   import   import throughput vs raw bun:sqlite inserts, peak RSS on --rss-gb GB (0 skips it), ccusage ${CCUSAGE_VERSION} beside it
   http     GET /health vs a bare Bun.serve; conversation and message lists p99 at 64 connections
+  search   GET /api/search p95 at --clients 16 over --messages 1000000 (rare, common, two words, phrase, prefix*,
+           role filter), each kind at 1 connection beside the in-process service call, statements and plans
+  usage    GET /api/analytics/usage (group_by day and model, 90 days, Europe/Paris) p95 at --clients 16, same corpus
+  hierarchy  GET /api/projects/:id/hierarchy p95 at 4 connections (200 workspaces, 20 machines, 10,000 sessions)
+  events   POST /api/events (1,000 events a request) events/s vs raw inserts; POST /api/hooks/claude-code p99 at 8
+  live     --subscribers 1000 SSE subscribers, --live-events 200 hooks 20 ms apart: delivery p50/p99, disconnects, RSS
+  --what-if SQL  run on the seeded corpus before the server starts (repeatable), e.g. a CREATE INDEX to try
   --profile  adds timed sections and a CPU profile of our import, and runs the real server under the CPU profiler
              (profiles in bench/out/profiles/, summaries in the report)`
 if (values.help) {
@@ -61,6 +78,23 @@ const rssGb = number('rss-gb')
 const seed = number('seed')
 const seconds = number('seconds')
 const warmup = number('warmup')
+const api: ApiOptions = {
+  seconds,
+  warmupSeconds: warmup,
+  messages: number('messages'),
+  conversations: number('conversations'),
+  seed,
+  clients: number('clients'),
+  profile: values.profile,
+  whatIf: values['what-if'] ?? [],
+}
+const live = {
+  subscribers: number('subscribers'),
+  events: number('live-events'),
+  spacingMs: 20,
+  processes: 2,
+  profile: values.profile,
+}
 const out = resolve(values.out ?? `${repoRoot}/bench/out/BENCHMARKS.md`)
 const command = `bun bench/index.ts ${process.argv.slice(2).join(' ')}`.trim()
 
@@ -75,7 +109,17 @@ try {
       const outcome =
         part === 'import'
           ? await runImportPart({ sizeMb, rssGb, seed, profile: values.profile })
-          : await runHttpPart({ seconds, warmupSeconds: warmup, profile: values.profile })
+          : part === 'http'
+            ? await runHttpPart({ seconds, warmupSeconds: warmup, profile: values.profile })
+            : part === 'search'
+              ? await runSearchPart(api)
+              : part === 'usage'
+                ? await runUsagePart(api)
+                : part === 'hierarchy'
+                  ? await runHierarchyPart(api)
+                  : part === 'events'
+                    ? await runEventsPart(api)
+                    : await runLivePart(live)
       rows.push(...outcome.rows)
       if (outcome.details.length) details.push(`## ${part}`, '', ...outcome.details.flatMap((d) => [d, '']))
       // each detail is a paragraph (or a whole table) of Markdown
@@ -109,8 +153,9 @@ const report = [
   `- Bun ${m.bun}`,
   `- command: \`${command}\``,
   '',
-  'Each figure beside its floor measured in the same run (raw bun:sqlite inserts of the same lines; a bare `Bun.serve`',
-  'answering a constant JSON), the ratio ours / floor, the target, and PASS or MISS. INFO rows have no target.',
+  'Each figure beside its floor measured in the same run (raw bun:sqlite inserts of the same lines or events; a bare',
+  "`Bun.serve` answering a constant JSON; for the read routes, the app's own service call in one process without HTTP),",
+  'the ratio ours / floor, the target, and PASS or MISS. INFO rows have no target.',
   '',
   table(rows),
   '',
