@@ -77,6 +77,7 @@ CREATE UNIQUE INDEX `events_id_idx` ON `events` (`id`);--> statement-breakpoint
 CREATE UNIQUE INDEX `events_owner_event_idx` ON `events` (`owner_id`,`event_id`);--> statement-breakpoint
 CREATE INDEX `events_session_idx` ON `events` (`session_id`,`timestamp`);--> statement-breakpoint
 CREATE INDEX `events_project_idx` ON `events` (`project_id`,`timestamp`);--> statement-breakpoint
+CREATE INDEX `events_project_session_idx` ON `events` (`project_id`,`session_id`);--> statement-breakpoint
 CREATE TABLE `files` (
 	`id` text PRIMARY KEY NOT NULL,
 	`owner_id` text NOT NULL,

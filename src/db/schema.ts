@@ -393,5 +393,7 @@ export const events = sqliteTable(
     uniqueIndex('events_owner_event_idx').on(e.ownerId, e.eventId),
     index('events_session_idx').on(e.sessionId, e.timestamp),
     index('events_project_idx').on(e.projectId, e.timestamp),
+    // event counts per session in a project's hierarchy
+    index('events_project_session_idx').on(e.projectId, e.sessionId),
   ],
 )
