@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join, relative } from 'node:path'
 import { toFtsQuery } from '../src/modules/search/query'
 import type { ProbeItem, ProbeResult } from './api-probe'
-import { batchEvent, type HierarchyResult, type SeededUser } from './api-seed'
+import { batchEvent, type CorpusResult, type HierarchyResult, type SeededUser } from './api-seed'
 import { cpuProfileDetails, profilesDir } from './cpuprofile'
 import { type Server, startServer } from './http'
 import { boundRow, fmt, fmtInt, infoRow, log, mb, type Row, repoRoot, runJsonChild, stopChild, tempDir } from './lib'
@@ -130,19 +130,7 @@ export async function seedData<T>(args: string[], label: string): Promise<{ resu
   return { result, seconds }
 }
 
-type CorpusSeed = SeededUser & {
-  messages: number
-  conversations: number
-  toolCalls: number
-  withUsage: number
-  firstTimestamp: number
-  lastTimestamp: number
-  seedSeconds: { rows: number; aggregates: number; fts: number; close: number; total: number }
-  dbBytes: number
-  analyzed: boolean
-  words: { word: string; rank: number; df: number; kind: 'function' | 'tech' | 'content' | 'invented' }[]
-  phrases: { phrase: string; df: number }[]
-}
+type CorpusSeed = CorpusResult
 type Corpus = { dataDir: string; db: string; seed: CorpusSeed; seconds: number; whatIf: string[] }
 let corpus: Promise<Corpus> | undefined
 

@@ -26,7 +26,6 @@ import { startServer } from './server-process'
 const SPOTTER = join(import.meta.dir, 'fixtures', 'claude-code', 'spotter')
 const SESSION = 'ae4a77f8-aedd-4bc1-888f-c94edc91af04'
 const CLI = join(import.meta.dir, '..', 'src', 'cli.ts')
-const _SERVER = join(import.meta.dir, '..', 'src', 'index.ts')
 
 const tmp = mkdtempSync(join(tmpdir(), 'observatory-cli-'))
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))

@@ -10,6 +10,9 @@ export const PageQuery = {
   offset: t.Optional(t.Integer({ minimum: 0, default: 0, description: 'Items to skip' })),
 }
 
+/** `:id` in a path: any id we or a client made, bounded. */
+export const IdParams = t.Object({ id: t.String({ minLength: 1, maxLength: 128 }) })
+
 /** A list response: the page, the total matching, and the window used. */
 export const Page = <T extends Parameters<typeof t.Array>[0]>(item: T) => {
   // the item's own example makes the page's, so every list route shows one in the docs

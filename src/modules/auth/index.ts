@@ -1,6 +1,6 @@
 import { Elysia, t } from 'elysia'
 import { ErrorBody } from '../../lib/errors'
-import { SECURITY } from '../../lib/models'
+import { IdParams, SECURITY } from '../../lib/models'
 import { clientAddress, type RateLimiter } from '../../lib/rate-limit'
 import { UserModel } from '../users/model'
 import type { UserService } from '../users/service'
@@ -94,7 +94,7 @@ export const authModule = ({ auth, users, guard, authLimiter, trustProxy }: Deps
       },
       {
         role: 'viewer',
-        params: t.Object({ id: t.String({ minLength: 1, maxLength: 128 }) }),
+        params: IdParams,
         response: { 204: t.Undefined(), 401: 'error', 404: 'error', 422: 'error', 429: 'error' },
         detail: { summary: 'Revoke an API key', security: SECURITY },
       },

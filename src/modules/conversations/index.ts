@@ -1,6 +1,6 @@
 import { Elysia, t } from 'elysia'
 import { ErrorBody } from '../../lib/errors'
-import { SECURITY } from '../../lib/models'
+import { IdParams, SECURITY } from '../../lib/models'
 import type { AuthGuard } from '../auth/guard'
 import type { IngestService } from '../ingest/service'
 import { MessageModel } from '../messages/model'
@@ -8,8 +8,6 @@ import type { MessageService } from '../messages/service'
 import { exportDocument } from './export'
 import { ConversationModel } from './model'
 import type { ConversationService } from './service'
-
-const IdParams = t.Object({ id: t.String({ minLength: 1, maxLength: 128 }) })
 
 type Deps = { conversations: ConversationService; messages: MessageService; ingest: IngestService; guard: AuthGuard }
 

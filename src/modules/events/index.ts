@@ -1,14 +1,12 @@
-import { Elysia, t } from 'elysia'
+import { Elysia } from 'elysia'
 import { ErrorBody } from '../../lib/errors'
-import { SECURITY } from '../../lib/models'
+import { IdParams, SECURITY } from '../../lib/models'
 import type { AuthGuard } from '../auth/guard'
 import type { ConversationService } from '../conversations/service'
 import { type EventQuery, HierarchyModel } from '../hierarchy/model'
 import type { HierarchyService } from '../hierarchy/service'
 import { EventsModel } from './model'
 import type { EventService } from './service'
-
-const Params = t.Object({ id: t.String({ minLength: 1, maxLength: 128 }) })
 
 const filterOf = (q: EventQuery) => ({
   machineId: q.machine_id,
@@ -70,7 +68,7 @@ export const eventsModule = ({ events, hierarchy, conversations, guard }: Deps) 
       },
       {
         role: 'viewer',
-        params: Params,
+        params: IdParams,
         query: 'hierarchy.EventQuery',
         response: { 200: 'hierarchy.EventPage', 401: 'error', 404: 'error', 422: 'error', 429: 'error' },
         detail: { summary: 'Events of a project, oldest first; filters machine, workspace, type, from, to' },
@@ -84,7 +82,7 @@ export const eventsModule = ({ events, hierarchy, conversations, guard }: Deps) 
       },
       {
         role: 'viewer',
-        params: Params,
+        params: IdParams,
         query: 'hierarchy.EventQuery',
         response: { 200: 'hierarchy.EventPage', 401: 'error', 404: 'error', 422: 'error', 429: 'error' },
         detail: { summary: 'Events of a session, oldest first; filters machine, workspace, type, from, to' },

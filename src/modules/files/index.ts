@@ -1,12 +1,10 @@
 import { Elysia, t } from 'elysia'
 import { ErrorBody } from '../../lib/errors'
-import { SECURITY } from '../../lib/models'
+import { IdParams, SECURITY } from '../../lib/models'
 import type { RateLimiter } from '../../lib/rate-limit'
 import type { AuthGuard } from '../auth/guard'
 import { FileModel } from './model'
 import type { FileService } from './service'
-
-const IdParams = t.Object({ id: t.String({ minLength: 1, maxLength: 128 }) })
 
 /** Transcript uploads and server-side imports, processed in the background; their progress and bad lines. */
 export const filesModule = ({

@@ -1,12 +1,11 @@
-import { Elysia, t } from 'elysia'
+import { Elysia } from 'elysia'
 import { ErrorBody } from '../../lib/errors'
-import { SECURITY } from '../../lib/models'
+import { IdParams, SECURITY } from '../../lib/models'
 import type { AuthGuard } from '../auth/guard'
 import { ConversationModel } from '../conversations/model'
 import { HierarchyModel } from './model'
 import { type HierarchyService, toMachine, toProject, toWorkspace } from './service'
 
-const Params = t.Object({ id: t.String({ minLength: 1, maxLength: 128 }) })
 const common = { 401: 'error', 422: 'error', 429: 'error' } as const
 
 /** Projects → machines → workspaces → sessions: upserts from clients, and the views teams read. */
@@ -43,7 +42,7 @@ export const hierarchyModule = ({ hierarchy, guard }: { hierarchy: HierarchyServ
     })
     .get('/machines/:id', ({ user, params }) => hierarchy.getMachine(user, params.id), {
       role: 'viewer',
-      params: Params,
+      params: IdParams,
       response: { 200: 'hierarchy.MachineDetail', 404: 'error', ...common },
       detail: { summary: 'A machine with its workspaces' },
     })
@@ -72,7 +71,7 @@ export const hierarchyModule = ({ hierarchy, guard }: { hierarchy: HierarchyServ
     )
     .get('/workspaces/:id', ({ user, params }) => hierarchy.getWorkspace(user, params.id), {
       role: 'viewer',
-      params: Params,
+      params: IdParams,
       response: { 200: 'hierarchy.WorkspaceDetail', 404: 'error', ...common },
       detail: { summary: 'A workspace with its project and machine' },
     })
@@ -83,13 +82,13 @@ export const hierarchyModule = ({ hierarchy, guard }: { hierarchy: HierarchyServ
     })
     .get('/projects/:id', async ({ user, params }) => toProject(await hierarchy.project(user, params.id)), {
       role: 'viewer',
-      params: Params,
+      params: IdParams,
       response: { 200: 'hierarchy.Project', 404: 'error', ...common },
       detail: { summary: 'One project' },
     })
     .get('/projects/:id/hierarchy', ({ user, params }) => hierarchy.hierarchy(user, params.id), {
       role: 'viewer',
-      params: Params,
+      params: IdParams,
       response: { 200: 'hierarchy.Hierarchy', 404: 'error', ...common },
       detail: { summary: 'Machines → workspaces → sessions (with event counts) of a project, in three queries' },
     })

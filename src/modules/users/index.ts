@@ -1,11 +1,9 @@
 import { Elysia, t } from 'elysia'
 import { ErrorBody } from '../../lib/errors'
-import { SECURITY } from '../../lib/models'
+import { IdParams, SECURITY } from '../../lib/models'
 import type { AuthGuard } from '../auth/guard'
 import { UserModel } from './model'
 import type { UserService } from './service'
-
-const IdParams = t.Object({ id: t.String({ minLength: 1, maxLength: 128 }) })
 
 /** User management, for admins. */
 export const usersModule = ({ users, guard }: { users: UserService; guard: AuthGuard }) =>
