@@ -2,7 +2,7 @@ import { describe, expect, it } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { basename } from 'node:path'
 import { expectedBy, expectedResponses, fixtureFiles } from './fixture-expectations'
-import { errorOf, makeApp } from './helpers'
+import { countRows, errorOf, makeApp } from './helpers'
 
 type Ctx = Awaited<ReturnType<typeof makeApp>>
 
@@ -73,6 +73,51 @@ describe('usage report', () => {
     }
     const totals = r.data!.totals
     expect(totals.total_tokens).toBe(r.data!.groups.reduce((n, g) => n + g.total_tokens, 0))
+  })
+
+  it('follows a zone with daylight saving time across its changes', async () => {
+    // the fixtures run from June 2025 (Paris at UTC+2) to February 2026 (UTC+1); a reply at 22:57 UTC on
+    // 2026-02-10 belongs to that day in winter time, and to the next day were summer time applied throughout
+    const tz = 'Europe/Paris'
+    const local = (ms: number) => new Date(ms).toLocaleDateString('en-CA', { timeZone: tz })
+    const expected = expectedBy(responses, (p) => local(p.ms))
+    const r = await ctx.api.api.analytics.usage.get({ query: { group_by: 'day', tz } })
+    expect(Object.fromEntries(r.data!.groups.map((g) => [g.key, four(g)]))).toEqual(
+      Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, v.slice(0, 4)])),
+    )
+  })
+
+  it('counts exactly between date-times that fall inside a quarter hour', async () => {
+    const cases = [
+      ['2026-02-12T14:20:00.001Z', '2026-02-12T14:50:07.123Z'],
+      ['2026-02-12T14:21:00Z', '2026-02-12T14:29:00Z'],
+      ['2025-06-14T10:00:00Z', '2026-02-10T22:58:30.5Z'],
+    ] as const
+    for (const [from, to] of cases) {
+      const inRange = [...responses].filter((p) => p.ms >= Date.parse(from) && p.ms < Date.parse(to))
+      expect(inRange.length).toBeGreaterThan(0)
+      const r = await ctx.api.api.analytics.usage.get({ query: { group_by: 'model', from, to } })
+      const want = Object.fromEntries(
+        Object.entries(expectedBy(inRange, (p) => p.model)).map(([k, v]) => [k, v.slice(0, 4)]),
+      )
+      expect({ from, got: Object.fromEntries(r.data!.groups.map((g) => [g.key, four(g)])) }).toEqual({ from, got: want })
+    }
+  })
+
+  it('drops a deleted conversation from every report', async () => {
+    const own = await makeApp()
+    const file = fixtures.find((f) => f.endsWith('tool_heavy.jsonl'))!
+    await importAll(own.api, [file])
+    const mine = [...expectedResponses([file]).values()]
+    const before = await own.api.api.analytics.usage.get({ query: { group_by: 'conversation' } })
+    expect(before.data!.groups).toHaveLength(1)
+    expect(four(before.data!.totals)).toEqual(expectedBy(mine, () => 'all').all!.slice(0, 4))
+    const id = before.data!.groups[0]!.key
+    expect((await own.api.api.conversations({ id }).delete()).status).toBe(204)
+    const after = await own.api.api.analytics.usage.get({ query: { group_by: 'conversation' } })
+    expect(after.data!.groups).toEqual([])
+    expect(after.data!.totals.total_tokens).toBe(0)
+    expect(countRows(own.db, 'usage_rollup')).toBe(0)
   })
 
   it('shows another user nothing, and an admin everything', async () => {

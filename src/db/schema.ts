@@ -146,20 +146,7 @@ export const messages = sqliteTable(
     index('messages_conversation_idx').on(m.conversationId, m.timestamp, m.seq),
     index('messages_response_idx').on(m.ownerId, m.responseKey),
     index('messages_owner_time_idx').on(m.ownerId, m.timestamp),
-    // usage reports read only the lines that carry a response's usage: this index alone answers them
-    index('messages_usage_idx')
-      .on(
-        m.ownerId,
-        m.timestamp,
-        m.model,
-        m.conversationId,
-        m.inputTokens,
-        m.outputTokens,
-        m.cacheCreationTokens,
-        m.cacheReadTokens,
-        m.costUsd,
-      )
-      .where(sql`(input_tokens + output_tokens + cache_creation_tokens + cache_read_tokens) > 0`),
+    // usage reports read usage_rollup (drizzle/0003_usage_rollup.sql), which triggers on this table keep in step
   ],
 )
 

@@ -20,42 +20,88 @@ export type ToolFilter = {
   to?: number
 }
 
-/** The length of a time bucket: a quarter hour divides every time zone's offset, so buckets map to local days. */
+/** The length of a usage_rollup bucket: a quarter hour divides every time zone's offset, so buckets map to local days. */
 export const BUCKET_MS = 15 * 60_000
+const DAY_MS = 86_400_000
 
-const sumColumns = sql`sum(m.input_tokens) AS input, sum(m.output_tokens) AS output,
-  sum(m.cache_creation_tokens) AS cache_creation, sum(m.cache_read_tokens) AS cache_read, sum(m.cost_usd) AS cost`
+/** A time zone's offset from UTC, in force from bucket `from` on (the first segment's `from` is ignored). */
+export type OffsetSegment = { from: number; offsetMs: number }
 
-/** Aggregates over messages and tool calls. Only lines that carry a response's usage have tokens. */
+const sumColumns = sql`sum(u.input_tokens) AS input, sum(u.output_tokens) AS output,
+  sum(u.cache_creation_tokens) AS cache_creation, sum(u.cache_read_tokens) AS cache_read, sum(u.cost_usd) AS cost`
+
+/** Aggregates over usage_rollup, messages and tool calls. Only lines that carry a response's usage have tokens. */
 export function createAnalyticsRepository(db: Db) {
-  const usageWhere = (f: UsageFilter) =>
-    sql.join(
-      [
-        // the same expression as the partial index messages_usage_idx, so the planner can use it
-        sql`(input_tokens + output_tokens + cache_creation_tokens + cache_read_tokens) > 0`,
-        f.ownerId !== null ? sql`m.owner_id = ${f.ownerId}` : undefined,
-        f.from !== undefined ? sql`m.timestamp >= ${f.from}` : undefined,
-        f.to !== undefined ? sql`m.timestamp < ${f.to}` : undefined,
-        f.projectPath !== undefined ? sql`c.project_path = ${f.projectPath}` : undefined,
-      ].filter((s) => s !== undefined),
-      sql` AND `,
-    )
-  const keyColumn = {
-    bucket: sql`CAST(m.timestamp / ${BUCKET_MS} AS TEXT)`,
-    model: sql`coalesce(m.model, 'unknown')`,
-    project: sql`coalesce(c.project_path, '')`,
-    conversation: sql`m.conversation_id`,
+  /**
+   * The usage rows in [from, to): whole buckets from usage_rollup, and the messages of the partial buckets at
+   * either end (bounds given to the millisecond), so the sums are exact whatever the bounds.
+   */
+  const usageSource = (f: UsageFilter) => {
+    const own = (column: string) => (f.ownerId !== null ? sql`${sql.raw(column)} = ${f.ownerId}` : sql`1 = 1`)
+    const firstBucket = f.from === undefined ? undefined : Math.ceil(f.from / BUCKET_MS)
+    const endBucket = f.to === undefined ? undefined : Math.floor(f.to / BUCKET_MS)
+    const buckets = [
+      own('owner_id'),
+      firstBucket !== undefined ? sql`bucket >= ${firstBucket}` : undefined,
+      endBucket !== undefined ? sql`bucket < ${endBucket}` : undefined,
+    ].filter((s) => s !== undefined)
+    const edges = [
+      f.from !== undefined && firstBucket !== undefined && f.from < firstBucket * BUCKET_MS
+        ? sql`(timestamp >= ${f.from} AND timestamp < ${Math.min(firstBucket * BUCKET_MS, f.to ?? Infinity)})`
+        : undefined,
+      f.to !== undefined && endBucket !== undefined && endBucket * BUCKET_MS < f.to
+        ? sql`(timestamp >= ${Math.max(endBucket * BUCKET_MS, f.from ?? -Infinity)} AND timestamp < ${f.to})`
+        : undefined,
+    ].filter((s) => s !== undefined)
+    const rollup = sql`SELECT bucket, conversation_id, model, input_tokens, output_tokens, cache_creation_tokens,
+        cache_read_tokens, cost_usd FROM usage_rollup WHERE ${sql.join(buckets, sql` AND `)}`
+    if (!edges.length) return rollup
+    return sql`${rollup} UNION ALL
+      SELECT timestamp / ${BUCKET_MS}, conversation_id, coalesce(model, 'unknown'), input_tokens, output_tokens,
+        cache_creation_tokens, cache_read_tokens, cost_usd
+      FROM messages WHERE ${own('owner_id')}
+        AND input_tokens + output_tokens + cache_creation_tokens + cache_read_tokens > 0
+        AND (${sql.join(edges, sql` OR `)})`
+  }
+  /** The local day number (days since 1970-01-01 in the zone) of a bucket, with the zone's offsets in the range. */
+  const localDay = (segments: OffsetSegment[]) => {
+    const [first, ...rest] = segments
+    const offset = rest.length
+      ? sql`CASE ${sql.join(
+          rest.toReversed().map((s) => sql`WHEN u.bucket >= ${s.from} THEN ${s.offsetMs}`),
+          sql` `,
+        )} ELSE ${first?.offsetMs ?? 0} END`
+      : sql`${first?.offsetMs ?? 0}`
+    return sql`(u.bucket * ${BUCKET_MS} + ${offset}) / ${DAY_MS}`
   }
   return {
-    /** Usage summed per key and model: time buckets (BUCKET_MS), models, projects or conversations. */
-    async usage(f: UsageFilter, by: keyof typeof keyColumn) {
+    /** The first and last bucket holding usage in the filter's range (null when there is none). */
+    async usageSpan(f: UsageFilter) {
+      return firstRow<{ first: number | null; last: number | null }>(
+        db,
+        sql`SELECT min(u.bucket) AS first, max(u.bucket) AS last FROM (${usageSource(f)}) u`,
+      )
+    },
+    /** Usage summed per key and model: local days (given the zone's offsets), models, projects or conversations. */
+    async usage(
+      f: UsageFilter,
+      by: { day: OffsetSegment[] } | 'model' | 'project' | 'conversation',
+    ): Promise<UsageRow[]> {
+      const key =
+        typeof by === 'object'
+          ? sql`CAST(${localDay(by.day)} AS TEXT)`
+          : by === 'model'
+            ? sql`u.model`
+            : by === 'project'
+              ? sql`coalesce(c.project_path, '')`
+              : sql`u.conversation_id`
       // conversations are joined only when the report needs them
       const join = by === 'project' || by === 'conversation' || f.projectPath !== undefined
       return db.all<UsageRow>(sql`
-        SELECT ${keyColumn[by]} AS key, ${by === 'conversation' ? sql`max(c.title)` : sql`NULL`} AS label, m.model, ${sumColumns}
-        FROM messages m ${join ? sql`JOIN conversations c ON c.id = m.conversation_id` : sql``}
-        WHERE ${usageWhere(f)}
-        GROUP BY 1, m.model`)
+        SELECT ${key} AS key, ${by === 'conversation' ? sql`max(c.title)` : sql`NULL`} AS label, u.model, ${sumColumns}
+        FROM (${usageSource(f)}) u ${join ? sql`JOIN conversations c ON c.id = u.conversation_id` : sql``}
+        ${f.projectPath !== undefined ? sql`WHERE c.project_path = ${f.projectPath}` : sql``}
+        GROUP BY 1, u.model`)
     },
     async toolCounts(f: ToolFilter) {
       return db.all<{ name: string; calls: number; errors: number }>(sql`
@@ -91,11 +137,10 @@ export function createAnalyticsRepository(db: Db) {
         SELECT project_path, count(*) AS conversations, sum(cost_usd) AS cost_usd FROM conversations c
         WHERE ${own('c')} AND project_path IS NOT NULL GROUP BY project_path ORDER BY cost_usd DESC, conversations DESC LIMIT 10`)
       const models = db.all<{ model: string; total_tokens: number; cost_usd: number }>(sql`
-        SELECT m.model, sum(m.input_tokens + m.output_tokens + m.cache_creation_tokens + m.cache_read_tokens) AS total_tokens,
-               sum(m.cost_usd) AS cost_usd
-        FROM messages m WHERE ${own('m')} AND m.model IS NOT NULL
-          AND (m.input_tokens + m.output_tokens + m.cache_creation_tokens + m.cache_read_tokens) > 0
-        GROUP BY m.model ORDER BY total_tokens DESC LIMIT 10`)
+        SELECT model, sum(input_tokens + output_tokens + cache_creation_tokens + cache_read_tokens) AS total_tokens,
+               sum(cost_usd) AS cost_usd
+        FROM usage_rollup u WHERE ${own('u')} AND model != 'unknown'
+        GROUP BY model ORDER BY total_tokens DESC LIMIT 10`)
       const tools = db.all<{ name: string; calls: number }>(sql`
         SELECT name, count(*) AS calls FROM tool_calls t WHERE ${own('t')} GROUP BY name ORDER BY calls DESC, name LIMIT 10`)
       return { counts, tokens, days: days.length, projects, models, tools }

@@ -1,7 +1,7 @@
 import { type Actor, ownerScope } from '../../lib/actor'
 import type { ToolsQuery, UsageQuery } from './model'
-import { type AnalyticsRepository, BUCKET_MS, type UsageRow } from './repository'
-import { dateIn, startOfDate, weekOf } from './time'
+import { type AnalyticsRepository, BUCKET_MS, type OffsetSegment, type UsageRow } from './repository'
+import { dateIn, offsetAt, startOfDate, weekOf } from './time'
 
 const DAY_MS = 86_400_000
 
@@ -37,6 +37,29 @@ function bound(value: string | undefined, tz: string, end: boolean) {
   return Date.parse(value)
 }
 
+/**
+ * The zone's offsets over buckets [first, last]: probed a day apart, each change narrowed down to its bucket.
+ * Two changes less than a day apart would be seen as one; no zone's rules have them.
+ */
+function offsetSegments(first: number, last: number, tz: string): OffsetSegment[] {
+  const offset = (bucket: number) => offsetAt(bucket * BUCKET_MS, tz)
+  const segments = [{ from: first, offsetMs: offset(first) }]
+  const step = DAY_MS / BUCKET_MS
+  for (let low = first; low < last; low += step) {
+    const high = Math.min(low + step, last)
+    const before = segments.at(-1)?.offsetMs
+    if (offset(high) === before) continue
+    let [l, h] = [low, high]
+    while (h - l > 1) {
+      const mid = Math.floor((l + h) / 2)
+      if (offset(mid) === before) l = mid
+      else h = mid
+    }
+    segments.push({ from: h, offsetMs: offset(h) })
+  }
+  return segments
+}
+
 /** nearest-rank percentile of sorted values */
 const percentile = (sorted: number[], p: number) =>
   sorted.length ? (sorted[Math.ceil(p * sorted.length) - 1] ?? null) : null
@@ -57,10 +80,15 @@ export function createAnalyticsService(repo: AnalyticsRepository) {
         projectPath: q.project_path,
       }
       const byTime = groupBy === 'day' || groupBy === 'week' || groupBy === 'month'
-      const rows = await repo.usage(filter, byTime ? 'bucket' : (groupBy as 'model' | 'project' | 'conversation'))
+      let rows: UsageRow[] = []
+      if (byTime) {
+        const span = await repo.usageSpan(filter)
+        if (span?.first != null && span.last != null)
+          rows = await repo.usage(filter, { day: offsetSegments(span.first, span.last, tz) })
+      } else rows = await repo.usage(filter, groupBy as 'model' | 'project' | 'conversation')
       const keyOf = (r: UsageRow) => {
         if (!byTime) return r.key
-        const day = dateIn(Number(r.key) * BUCKET_MS, tz)
+        const day = new Date(Number(r.key) * DAY_MS).toISOString().slice(0, 10)
         return groupBy === 'day' ? day : groupBy === 'week' ? weekOf(day) : day.slice(0, 7)
       }
       type Group = Tokens & { key: string; label: string | null; byModel: Map<string, Tokens> }

@@ -22,7 +22,7 @@ export const dateIn = (ms: number, timeZone: string) => formatter(timeZone).form
 const offsets = new Map<string, Intl.DateTimeFormat>()
 
 /** The zone's offset from UTC at an instant, in milliseconds (e.g. +19_800_000 for Asia/Kolkata). */
-function offsetAt(ms: number, timeZone: string) {
+export function offsetAt(ms: number, timeZone: string) {
   formatter(timeZone) // validates the zone
   let f = offsets.get(timeZone)
   if (!f) {
