@@ -100,7 +100,10 @@ describe('usage report', () => {
       const want = Object.fromEntries(
         Object.entries(expectedBy(inRange, (p) => p.model)).map(([k, v]) => [k, v.slice(0, 4)]),
       )
-      expect({ from, got: Object.fromEntries(r.data!.groups.map((g) => [g.key, four(g)])) }).toEqual({ from, got: want })
+      expect({ from, got: Object.fromEntries(r.data!.groups.map((g) => [g.key, four(g)])) }).toEqual({
+        from,
+        got: want,
+      })
     }
   })
 
