@@ -104,7 +104,7 @@ export const conversations = sqliteTable(
     index('conversations_owner_started_idx').on(c.ownerId, c.startedAt, c.id),
     index('conversations_updated_idx').on(c.updatedAt, c.id),
     index('conversations_project_idx').on(c.projectPath, c.updatedAt),
-    index('conversations_workspace_idx').on(c.workspaceId),
+    index('conversations_workspace_started_idx').on(c.workspaceId, c.startedAt),
   ],
 )
 
