@@ -98,7 +98,7 @@ if (import.meta.main) {
     if (item.kind === 'sql') return db.$client.prepare(item.sql as string).all(item.params ?? {})
     if (item.kind === 'search') return search.search(actor, item.query as never)
     if (item.kind === 'usage') return analytics.usage(actor, item.query as never)
-    return hierarchy.hierarchy(actor, item.projectId as string)
+    return hierarchy.hierarchy(actor, item.projectId as string, {})
   }
   const results: ProbeResult[] = []
   for (const item of spec.items) {

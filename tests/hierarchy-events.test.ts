@@ -112,7 +112,7 @@ describe('hierarchy', () => {
   })
 
   it('returns machines → workspaces → sessions with event counts', async () => {
-    const { api } = await makeApp()
+    const { api, raw } = await makeApp()
     const w = (
       await api.api.workspaces.post({
         workspace_id: 'w-1',
@@ -154,6 +154,22 @@ describe('hierarchy', () => {
     expect(onM2.data?.items.map((e) => e.event_id)).toEqual(['e3'])
     expect((await api.api.sessions({ id: 's-2' }).events.get({ query: {} })).data?.total).toBe(1)
     expect((await api.api.sessions.post({ session_id: 's-3', workspace_id: 'nope' })).status).toBe(404)
+
+    // a workspace lists its latest sessions and counts them all; the conversation list pages through the rest
+    for (const id of ['s-4', 's-5']) {
+      await Bun.sleep(2) // distinct start times
+      expect((await api.api.sessions.post({ session_id: id, workspace_id: 'w-1' })).status).toBe(200)
+    }
+    const latest = await api.api.projects({ id: w.project_id }).hierarchy.get({ query: { sessions_per_workspace: 1 } })
+    const w1 = latest.data!.machines.flatMap((m) => m.workspaces).find((x) => x.id === 'w-1')!
+    expect([w1.session_count, w1.sessions.map((s) => s.id)]).toEqual([3, ['s-5']])
+    const all = await api.api.projects({ id: w.project_id }).hierarchy.get()
+    const w1All = all.data!.machines.flatMap((m) => m.workspaces).find((x) => x.id === 'w-1')!
+    expect(w1All.sessions.map((s) => s.id)).toEqual(['s-5', 's-4', 's-1'])
+    const listed = await api.api.conversations.get({ query: { workspace_id: 'w-1', sort_by: 'created_at' } })
+    expect([listed.data?.total, listed.data?.items.map((c) => c.id)]).toEqual([3, ['s-5', 's-4', 's-1']])
+    const tooMany = await raw(`/api/projects/${w.project_id}/hierarchy?sessions_per_workspace=1001`)
+    expect(tooMany.status).toBe(422)
   })
 })
 

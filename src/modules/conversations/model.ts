@@ -86,6 +86,7 @@ export const ConversationModel = {
     ),
     sort_order: t.Optional(t.Union([t.Literal('asc'), t.Literal('desc')], { default: 'desc' })),
     project_path: t.Optional(t.String({ description: 'Only conversations with exactly this project path' })),
+    workspace_id: t.Optional(t.String({ maxLength: 128, description: 'Only the sessions of this workspace' })),
     q: t.Optional(t.String({ maxLength: 500, description: 'Case-insensitive substring of the title' })),
     date_from: t.Optional(t.String({ format: 'date-time', description: 'Started at or after (ISO-8601)' })),
     date_to: t.Optional(t.String({ format: 'date-time', description: 'Started before (ISO-8601)' })),

@@ -9,6 +9,7 @@ export type ConversationFilter = {
   /** null: every owner (admins) */
   ownerId: string | null
   projectPath?: string
+  workspaceId?: string
   titleContains?: string
   startedFrom?: number
   startedTo?: number
@@ -41,6 +42,7 @@ export function createConversationRepository(db: Db) {
     and(
       f.ownerId !== null ? eq(conversations.ownerId, f.ownerId) : undefined,
       f.projectPath !== undefined ? eq(conversations.projectPath, f.projectPath) : undefined,
+      f.workspaceId !== undefined ? eq(conversations.workspaceId, f.workspaceId) : undefined,
       f.titleContains ? sql`${conversations.title} LIKE ${`%${escapeLike(f.titleContains)}%`} ESCAPE '\\'` : undefined,
       f.startedFrom !== undefined ? gte(conversations.startedAt, f.startedFrom) : undefined,
       f.startedTo !== undefined ? lt(conversations.startedAt, f.startedTo) : undefined,

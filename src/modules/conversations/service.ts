@@ -44,6 +44,7 @@ export function createConversationService(repo: ConversationRepository) {
         {
           ownerId: ownerScope(actor),
           projectPath: q.project_path,
+          workspaceId: q.workspace_id,
           titleContains: q.q,
           startedFrom: q.date_from ? Date.parse(q.date_from) : undefined,
           startedTo: q.date_to ? Date.parse(q.date_to) : undefined,

@@ -86,11 +86,17 @@ export const hierarchyModule = ({ hierarchy, guard }: { hierarchy: HierarchyServ
       response: { 200: 'hierarchy.Project', 404: 'error', ...common },
       detail: { summary: 'One project' },
     })
-    .get('/projects/:id/hierarchy', ({ user, params }) => hierarchy.hierarchy(user, params.id), {
+    .get('/projects/:id/hierarchy', ({ user, params, query }) => hierarchy.hierarchy(user, params.id, query), {
       role: 'viewer',
       params: IdParams,
+      query: 'hierarchy.HierarchyQuery',
       response: { 200: 'hierarchy.Hierarchy', 404: 'error', ...common },
-      detail: { summary: 'Machines → workspaces → sessions (with event counts) of a project, in three queries' },
+      detail: {
+        summary: 'Machines → workspaces → sessions (with event counts) of a project, in two queries',
+        description:
+          'Each workspace lists its session count and its latest sessions (sessions_per_workspace, default 20); ' +
+          'page through the rest with GET /api/conversations?workspace_id=.',
+      },
     })
     .post('/sessions', ({ user, body }) => hierarchy.upsertSession(user, body), {
       role: 'member',

@@ -179,7 +179,18 @@ export const HierarchyModel = {
       machines: t.Array(
         t.Object({
           machine: Nullable(Machine),
-          workspaces: t.Array(t.Composite([Workspace, t.Object({ sessions: t.Array(SessionNode) })])),
+          workspaces: t.Array(
+            t.Composite([
+              Workspace,
+              t.Object({
+                session_count: t.Integer({ description: 'All sessions of the workspace' }),
+                sessions: t.Array(SessionNode, {
+                  description:
+                    'The latest sessions_per_workspace, newest first; the rest: GET /api/conversations?workspace_id=',
+                }),
+              }),
+            ]),
+          ),
         }),
       ),
     },
@@ -193,6 +204,7 @@ export const HierarchyModel = {
               workspaces: [
                 {
                   ...workspaceExample,
+                  session_count: 1,
                   sessions: [
                     {
                       id: 'ae4a77f8-aedd-4bc1-888f-c94edc91af04',
@@ -211,6 +223,11 @@ export const HierarchyModel = {
       ],
     },
   ),
+  'hierarchy.HierarchyQuery': t.Object({
+    sessions_per_workspace: t.Optional(
+      t.Integer({ minimum: 0, maximum: 1000, default: 20, description: 'Latest sessions listed per workspace' }),
+    ),
+  }),
   'hierarchy.SessionUpsert': t.Object(
     {
       session_id: Id,
@@ -237,3 +254,4 @@ export type MachineUpsert = (typeof HierarchyModel)['hierarchy.MachineUpsert']['
 export type WorkspaceUpsert = (typeof HierarchyModel)['hierarchy.WorkspaceUpsert']['static']
 export type SessionUpsert = (typeof HierarchyModel)['hierarchy.SessionUpsert']['static']
 export type EventQuery = (typeof HierarchyModel)['hierarchy.EventQuery']['static']
+export type HierarchyQuery = (typeof HierarchyModel)['hierarchy.HierarchyQuery']['static']

@@ -1,7 +1,7 @@
-import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm'
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core'
 import type { Db } from '../../db/client'
-import { conversations, events, machines, projects, workspaces } from '../../db/schema'
+import { conversations, machines, projects, workspaces } from '../../db/schema'
 
 export type MachineRow = typeof machines.$inferSelect
 export type ProjectRow = typeof projects.$inferSelect
@@ -98,36 +98,39 @@ export function createHierarchyRepository(db: Db) {
         .orderBy(desc(workspaces.lastSeenAt))
         .all()
     },
-    /** The hierarchy under a project in three queries, whatever its size: workspaces with machines, sessions, event counts. */
-    async hierarchy(projectId: string) {
+    /**
+     * The hierarchy under a project in two queries, whatever its size: workspaces with their machines and session
+     * counts; each workspace's latest sessions (read newest first from conversations_workspace_started_idx, at most
+     * perWorkspace each) with their event counts.
+     */
+    async hierarchy(projectId: string, perWorkspace: number) {
       const spaces = db
-        .select({ workspace: workspaces, machine: machines })
+        .select({
+          workspace: workspaces,
+          machine: machines,
+          sessionCount: sql<number>`(SELECT count(*) FROM conversations c WHERE c.workspace_id = ${workspaces.id})`,
+        })
         .from(workspaces)
         .leftJoin(machines, eq(machines.id, workspaces.machineId))
         .where(eq(workspaces.projectId, projectId))
         .orderBy(asc(workspaces.machineId), asc(workspaces.path))
         .all()
-      const sessions = db
-        .select({
-          id: conversations.id,
-          workspaceId: conversations.workspaceId,
-          title: conversations.title,
-          startedAt: conversations.startedAt,
-          endedAt: conversations.endedAt,
-          messageCount: conversations.messageCount,
-        })
-        .from(conversations)
-        .innerJoin(workspaces, eq(workspaces.id, conversations.workspaceId))
-        .where(eq(workspaces.projectId, projectId))
-        .orderBy(desc(conversations.startedAt))
-        .all()
-      const counts = db
-        .select({ sessionId: events.sessionId, n: count() })
-        .from(events)
-        .where(eq(events.projectId, projectId))
-        .groupBy(events.sessionId)
-        .all()
-      return { spaces, sessions, counts }
+      const sessions = db.all<{
+        id: string
+        workspace_id: string
+        title: string | null
+        started_at: number
+        ended_at: number | null
+        message_count: number
+        event_count: number
+      }>(sql`
+        SELECT c.id, c.workspace_id, c.title, c.started_at, c.ended_at, c.message_count,
+               (SELECT count(*) FROM events e WHERE e.session_id = c.id) AS event_count
+        FROM workspaces w JOIN conversations c ON c.id IN (
+          SELECT id FROM conversations WHERE workspace_id = w.id ORDER BY started_at DESC LIMIT ${perWorkspace})
+        WHERE w.project_id = ${projectId}
+        ORDER BY c.started_at DESC, c.id`)
+      return { spaces, sessions }
     },
     async machinesByIds(ids: string[]) {
       if (ids.length === 0) return []

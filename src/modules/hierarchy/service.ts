@@ -3,7 +3,7 @@ import { type Actor, ownerScope } from '../../lib/actor'
 import { conflict, notFound } from '../../lib/errors'
 import { iso, isoOrNull } from '../../lib/models'
 import type { ConversationService } from '../conversations/service'
-import type { MachineUpsert, SessionUpsert, WorkspaceUpsert } from './model'
+import type { HierarchyQuery, MachineUpsert, SessionUpsert, WorkspaceUpsert } from './model'
 import { normalizeRemote } from './remote'
 import type { HierarchyRepository, MachineRow, ProjectRow, WorkspaceRow } from './repository'
 
@@ -133,17 +133,16 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
       }))
       return { items, total: items.length }
     },
-    async hierarchy(actor: Actor, projectId: string) {
+    async hierarchy(actor: Actor, projectId: string, q: HierarchyQuery) {
       const project = await repo.findProject(projectId, ownerScope(actor))
       if (!project) throw notFound('project')
-      const { spaces, sessions, counts } = await repo.hierarchy(projectId)
-      const eventCounts = new Map(counts.map((c) => [c.sessionId, c.n]))
-      const sessionsOf = Map.groupBy(sessions, (s) => s.workspaceId)
+      const { spaces, sessions } = await repo.hierarchy(projectId, q.sessions_per_workspace ?? 20)
+      const sessionsOf = Map.groupBy(sessions, (s) => s.workspace_id)
       const byMachine = new Map<
         string | null,
         { machine: ReturnType<typeof toMachine> | null; workspaces: unknown[] }
       >()
-      for (const { workspace, machine } of spaces) {
+      for (const { workspace, machine, sessionCount } of spaces) {
         const node = byMachine.get(workspace.machineId) ?? {
           machine: machine ? toMachine(machine) : null,
           workspaces: [],
@@ -151,13 +150,14 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
         byMachine.set(workspace.machineId, node)
         node.workspaces.push({
           ...toWorkspace(workspace),
+          session_count: sessionCount,
           sessions: (sessionsOf.get(workspace.id) ?? []).map((s) => ({
             id: s.id,
             title: s.title,
-            started_at: iso(s.startedAt),
-            ended_at: isoOrNull(s.endedAt),
-            message_count: s.messageCount,
-            event_count: eventCounts.get(s.id) ?? 0,
+            started_at: iso(s.started_at),
+            ended_at: isoOrNull(s.ended_at),
+            message_count: s.message_count,
+            event_count: s.event_count,
           })),
         })
       }
