@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'bun:test'
-import { readFileSync } from 'node:fs'
-import { basename } from 'node:path'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
+import { SEARCH_WINDOW } from '../src/modules/search/repository'
 import { expectedBy, expectedResponses, fixtureFiles } from './fixture-expectations'
 import { countRows, errorOf, makeApp } from './helpers'
 
@@ -188,6 +190,47 @@ describe('tool analytics and overview', () => {
     )[0]
     expect(o.top_models[0]?.model).toBe(biggest![0])
     expect(o.active_days).toBeGreaterThanOrEqual(5)
+  })
+})
+
+describe('search beyond its ranking window', async () => {
+  // 1,010 prompts with "quokka", in this order; the oldest says it most often, so bm25 would put it first
+  const own = await makeApp()
+  const words = (i: number) =>
+    i === 0 ? 'quokka quokka quokka quokka' : i === 600 ? 'quokka quokka and a wombat' : `quokka number ${i}`
+  const lines = Array.from({ length: 1010 }, (_, i) =>
+    JSON.stringify({
+      type: 'user',
+      uuid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      parentUuid: null,
+      sessionId: 'window-session',
+      cwd: '/src/zoo',
+      timestamp: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
+      message: { role: 'user', content: `${words(i)}${i % 250 === 7 ? ' platypus' : ''}` },
+    }),
+  )
+  const path = join(tmpdir(), `window-${Date.now()}.jsonl`)
+  writeFileSync(path, `${lines.join('\n')}\n`)
+  await importAll(own.api, [path])
+  const newest = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`
+
+  it('counts up to the window and says the count is not exact', async () => {
+    const r = (await own.api.api.search.get({ query: { q: 'quokka', limit: 100 } })).data!
+    expect([r.total, r.total_exact]).toEqual([SEARCH_WINDOW, false])
+    const few = (await own.api.api.search.get({ query: { q: 'platypus' } })).data!
+    expect([few.total, few.total_exact, few.items.length]).toEqual([5, true, 5]) // lines 7, 257, 507, 757, 1007
+  })
+
+  it('ranks by bm25 among the newest matches, and pages through exactly the window', async () => {
+    const first = (await own.api.api.search.get({ query: { q: 'quokka', limit: 1 } })).data!
+    expect(first.items[0]?.message_id).toBe(newest(600)) // line 0 says it more often, but is not among the newest
+    const seen = new Set<string>()
+    for (let offset = 0; offset < 1100; offset += 100) {
+      const page = (await own.api.api.search.get({ query: { q: 'quokka', limit: 100, offset } })).data!
+      for (const hit of page.items) seen.add(hit.message_id)
+    }
+    const window = new Set(Array.from({ length: SEARCH_WINDOW }, (_, k) => newest(1009 - k)))
+    expect(seen).toEqual(window)
   })
 })
 

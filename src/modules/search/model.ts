@@ -1,5 +1,6 @@
 import { t } from 'elysia'
-import { Page, PageQuery, Timestamp } from '../../lib/models'
+import { PageQuery, Timestamp } from '../../lib/models'
+import { SEARCH_WINDOW } from './repository'
 
 export const SearchHit = t.Object(
   {
@@ -29,7 +30,21 @@ export const SearchHit = t.Object(
 )
 
 export const SearchModel = {
-  'search.Page': Page(SearchHit),
+  'search.Page': t.Object(
+    {
+      items: t.Array(SearchHit),
+      total: t.Integer({ description: `Matches, counted up to ${SEARCH_WINDOW}` }),
+      total_exact: t.Boolean({ description: `false: more than ${SEARCH_WINDOW} match (total reads ${SEARCH_WINDOW})` }),
+      limit: t.Integer(),
+      offset: t.Integer(),
+    },
+    {
+      description:
+        `Hits ranked by bm25 (best first) among the newest ${SEARCH_WINDOW} matches that pass the filters: ` +
+        'all of them when fewer match. Narrow a broad search with more words or filters.',
+      examples: [{ items: SearchHit.examples, total: 1, total_exact: true, limit: 50, offset: 0 }],
+    },
+  ),
   'search.Query': t.Object({
     q: t.String({
       maxLength: 10_000,

@@ -25,6 +25,9 @@ export type SearchRow = {
   rank: number
 }
 
+/** How many of the newest matches a search ranks, and the most it counts. */
+export const SEARCH_WINDOW = 1000
+
 /** Snippet markers: control characters that never appear in text, replaced by <mark> after HTML escaping. */
 export const MARK_OPEN = '\u0002'
 export const MARK_CLOSE = '\u0003'
@@ -50,27 +53,51 @@ export function createSearchRepository(db: Db) {
       sql` AND `,
     )
   return {
+    /**
+     * The page of hits and how many match (at most SEARCH_WINDOW + 1). The newest SEARCH_WINDOW matches that pass
+     * the filters are ranked by bm25, so the cost of a query is bounded whatever the number of matches; only the
+     * page's rows get a snippet.
+     */
     async search(f: SearchFilter, limit: number, offset: number) {
       const condition = where(f)
-      const rows = db.all<SearchRow>(sql`
-        SELECT m.id AS message_id, m.conversation_id, c.title AS conversation_title, m.role, m.model, m.timestamp,
-               snippet(messages_fts, 0, ${MARK_OPEN}, ${MARK_CLOSE}, '…', 24) AS snippet,
-               bm25(messages_fts) AS rank
+      const ranked = db.all<{ seq: number; rank: number; matches: number }>(sql`
+        WITH hits AS MATERIALIZED (
+          SELECT messages_fts.rowid AS seq, bm25(messages_fts) AS rank
+          FROM messages_fts
+          JOIN messages m ON m.seq = messages_fts.rowid
+          ${f.projectPath !== undefined ? sql`JOIN conversations c ON c.id = m.conversation_id` : sql``}
+          WHERE ${condition}
+          ORDER BY messages_fts.rowid DESC
+          LIMIT ${SEARCH_WINDOW + 1})
+        SELECT seq, rank, (SELECT count(*) FROM hits) AS matches
+        FROM (SELECT seq, rank FROM hits ORDER BY seq DESC LIMIT ${SEARCH_WINDOW})
+        ORDER BY rank, seq DESC
+        LIMIT ${limit} OFFSET ${offset}`)
+      if (ranked.length === 0) {
+        const any = firstRow<{ n: number }>(
+          db,
+          sql`SELECT count(*) AS n FROM (SELECT 1 FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid
+            ${f.projectPath !== undefined ? sql`JOIN conversations c ON c.id = m.conversation_id` : sql``}
+            WHERE ${condition} LIMIT ${SEARCH_WINDOW + 1})`,
+        )
+        return { rows: [], matches: any?.n ?? 0 }
+      }
+      const details = db.all<Omit<SearchRow, 'rank'> & { seq: number }>(sql`
+        SELECT messages_fts.rowid AS seq, m.id AS message_id, m.conversation_id, c.title AS conversation_title, m.role,
+               m.model, m.timestamp, snippet(messages_fts, 0, ${MARK_OPEN}, ${MARK_CLOSE}, '…', 24) AS snippet
         FROM messages_fts
         JOIN messages m ON m.seq = messages_fts.rowid
         JOIN conversations c ON c.id = m.conversation_id
-        WHERE ${condition}
-        ORDER BY rank, m.seq
-        LIMIT ${limit} OFFSET ${offset}`)
-      const total = firstRow<{ n: number }>(
-        db,
-        sql`
-        SELECT count(*) AS n FROM messages_fts
-        JOIN messages m ON m.seq = messages_fts.rowid
-        JOIN conversations c ON c.id = m.conversation_id
-        WHERE ${condition}`,
-      )
-      return { rows, total: total?.n ?? 0 }
+        WHERE messages_fts MATCH ${f.match} AND messages_fts.rowid IN (${sql.join(
+          ranked.map((r) => sql`${r.seq}`),
+          sql`, `,
+        )})`)
+      const bySeq = new Map(details.map(({ seq, ...row }) => [seq, row]))
+      const rows = ranked.flatMap((r) => {
+        const row = bySeq.get(r.seq)
+        return row ? [{ ...row, rank: r.rank }] : []
+      })
+      return { rows, matches: ranked[0]?.matches ?? 0 }
     },
   }
 }

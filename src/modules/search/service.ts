@@ -2,7 +2,7 @@ import { type Actor, ownerScope } from '../../lib/actor'
 import { iso } from '../../lib/models'
 import type { SearchHitDto, SearchQuery } from './model'
 import { toFtsQuery } from './query'
-import { MARK_CLOSE, MARK_OPEN, type SearchRepository } from './repository'
+import { MARK_CLOSE, MARK_OPEN, SEARCH_WINDOW, type SearchRepository } from './repository'
 
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string)
@@ -14,7 +14,7 @@ export function createSearchService(repo: SearchRepository) {
       const limit = q.limit ?? 50
       const offset = q.offset ?? 0
       const ownerId = actor.role === 'admin' ? (q.owner_id ?? null) : ownerScope(actor)
-      const { rows, total } = await repo.search(
+      const { rows, matches } = await repo.search(
         {
           match: toFtsQuery(q.q),
           ownerId,
@@ -35,7 +35,7 @@ export function createSearchService(repo: SearchRepository) {
         timestamp: iso(r.timestamp),
         snippet: escapeHtml(r.snippet).replaceAll(MARK_OPEN, '<mark>').replaceAll(MARK_CLOSE, '</mark>'),
       }))
-      return { items, total, limit, offset }
+      return { items, total: Math.min(matches, SEARCH_WINDOW), total_exact: matches <= SEARCH_WINDOW, limit, offset }
     },
   }
 }
