@@ -741,6 +741,21 @@ export function generateLongSession(root: string, { uuidLines, seed = 7 }: { uui
   return { sessionId, paths, uuidLines: session.uuidLines }
 }
 
+/** One session whose main file reaches about `chars` characters; its lines only (subagent files are not kept). */
+export function generateMainFile({ chars, seed = 11 }: { chars: number; seed?: number }) {
+  const rng = makeRng(seed)
+  const text = buildText(rng)
+  const project = projectOf(rng, text, 0)
+  const sessionId = rng.uuid()
+  const session = generateSession(rng, text, {
+    sessionId,
+    project,
+    startMs: Date.UTC(2026, 0, 5, 9),
+    budgetChars: chars,
+  })
+  return { sessionId, project, lines: session.files.get(`${sessionId}.jsonl`) as string[] }
+}
+
 if (import.meta.main) {
   const { parseArgs } = await import('node:util')
   const { values } = parseArgs({

@@ -1,10 +1,10 @@
 /**
  * The benchmark suite, run on demand (not part of the tests):
  *
- *   bun bench/index.ts [import] [http] [search] [usage] [hierarchy] [events] [live] [--size-mb 200] [--rss-gb 1]
- *                      [--seed 42] [--profile] [--seconds 10] [--warmup 2] [--out bench/out/BENCHMARKS.md]
- *                      [--messages 1000000] [--conversations 2000] [--clients 16] [--subscribers 1000]
- *                      [--live-events 200] [--what-if SQL]
+ *   bun bench/index.ts [import] [http] [search] [usage] [hierarchy] [events] [live] [connections] [incremental]
+ *                      [--size-mb 200] [--rss-gb 1] [--seed 42] [--profile] [--seconds 10] [--warmup 2]
+ *                      [--out BENCHMARKS.md] [--messages 1000000] [--conversations 2000] [--clients 16]
+ *                      [--subscribers 1000] [--live-events 200] [--connections 1000] [--appends 5] [--what-if SQL]
  *
  * Every figure is reported beside a floor measured in the same run on the same machine (raw bun:sqlite inserts, a
  * bare Bun.serve), as a ratio with its target, because the machines are shared and noisy. Writes a Markdown report
@@ -14,12 +14,24 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { type ApiOptions, runEventsPart, runHierarchyPart, runSearchPart, runUsagePart } from './api'
+import { runConnectionsPart } from './connections'
 import { runHttpPart } from './http'
 import { CCUSAGE_VERSION, runImportPart } from './import'
-import { cleanupAll, log, machineInfo, type Row, repoRoot, table } from './lib'
+import { runIncrementalPart } from './incremental'
+import { cleanupAll, fmt, log, machineInfo, type Row, repoRoot, table } from './lib'
 import { runLivePart } from './live'
 
-const PARTS = ['import', 'http', 'search', 'usage', 'hierarchy', 'events', 'live'] as const
+const PARTS = [
+  'import',
+  'http',
+  'search',
+  'usage',
+  'hierarchy',
+  'events',
+  'live',
+  'connections',
+  'incremental',
+] as const
 type Part = (typeof PARTS)[number]
 
 const { values, positionals } = parseArgs({
@@ -29,7 +41,7 @@ const { values, positionals } = parseArgs({
     'rss-gb': { type: 'string', default: '1' },
     seed: { type: 'string', default: '42' },
     profile: { type: 'boolean', default: false },
-    seconds: { type: 'string', default: '10' },
+    seconds: { type: 'string' },
     warmup: { type: 'string', default: '2' },
     out: { type: 'string' },
     messages: { type: 'string', default: '1000000' },
@@ -37,13 +49,15 @@ const { values, positionals } = parseArgs({
     clients: { type: 'string', default: '16' },
     subscribers: { type: 'string', default: '1000' },
     'live-events': { type: 'string', default: '200' },
+    connections: { type: 'string', default: '1000' },
+    appends: { type: 'string', default: '5' },
     'what-if': { type: 'string', multiple: true, default: [] },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
 
-const usage = `usage: bun bench/index.ts [${PARTS.join('] [')}] [--size-mb 200] [--rss-gb 1] [--seed 42] [--profile]
-                          [--seconds 10] [--warmup 2] [--out FILE]
+const usage = `usage: bun bench/index.ts [${PARTS.join('] [')}]
+                          [--size-mb 200] [--rss-gb 1] [--seed 42] [--profile] [--seconds 10] [--warmup 2] [--out FILE]
   import   import throughput vs raw bun:sqlite inserts, peak RSS on --rss-gb GB (0 skips it), ccusage ${CCUSAGE_VERSION} beside it
   http     GET /health vs a bare Bun.serve; conversation and message lists p99 at 64 connections
   search   GET /api/search p95 at --clients 16 over --messages 1000000 (rare, common, two words, phrase, prefix*,
@@ -52,6 +66,10 @@ const usage = `usage: bun bench/index.ts [${PARTS.join('] [')}] [--size-mb 200] 
   hierarchy  GET /api/projects/:id/hierarchy p95 at 4 connections (200 workspaces, 20 machines, 10,000 sessions)
   events   POST /api/events (1,000 events a request) events/s vs raw inserts; POST /api/hooks/claude-code p99 at 8
   live     --subscribers 1000 SSE subscribers, --live-events 200 hooks 20 ms apart: delivery p50/p99, disconnects, RSS
+  connections  GET /api/conversations?limit=50 at --connections 1000 for --seconds (default here 30) with wrk, vs a bare
+           Bun.serve: req/s, errors, p50/p99, peak server RSS
+  incremental  one --size-mb MB transcript imported, then \`bun src/cli.ts watch\` beside the server: --appends 5 appends
+           of 1 MB, time until the last appended message is served by the API
   --what-if SQL  run on the seeded corpus before the server starts (repeatable), e.g. a CREATE INDEX to try
   --profile  adds timed sections and a CPU profile of our import, and runs the real server under the CPU profiler
              (profiles in bench/out/profiles/, summaries in the report)`
@@ -76,7 +94,7 @@ const parts: Part[] = positionals.length ? [...new Set(positionals as Part[])] :
 const sizeMb = number('size-mb')
 const rssGb = number('rss-gb')
 const seed = number('seed')
-const seconds = number('seconds')
+const seconds = values.seconds === undefined ? 10 : number('seconds')
 const warmup = number('warmup')
 const api: ApiOptions = {
   seconds,
@@ -95,8 +113,18 @@ const live = {
   processes: 2,
   profile: values.profile,
 }
-const out = resolve(values.out ?? `${repoRoot}/bench/out/BENCHMARKS.md`)
-const command = `bun bench/index.ts ${process.argv.slice(2).join(' ')}`.trim()
+const appends = Math.max(1, number('appends'))
+const connections = {
+  connections: Math.max(1, number('connections')),
+  seconds: values.seconds === undefined ? 30 : seconds,
+  warmupSeconds: warmup,
+}
+const out = resolve(values.out ?? `${repoRoot}/BENCHMARKS.md`)
+const args = process.argv.slice(2).map((a) => (/^[\w./=:,-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`))
+// `bun run bench …` and `npm run bench -- …` run this file through package.json's script
+const viaScript = process.env.npm_lifecycle_event === 'bench'
+const runner = process.env.npm_config_user_agent?.startsWith('npm') ? 'npm run bench --' : 'bun run bench'
+const command = `${viaScript ? runner : 'bun bench/index.ts'} ${args.join(' ')}`.trim()
 
 const rows: Row[] = []
 const details: string[] = []
@@ -119,7 +147,11 @@ try {
                   ? await runHierarchyPart(api)
                   : part === 'events'
                     ? await runEventsPart(api)
-                    : await runLivePart(live)
+                    : part === 'live'
+                      ? await runLivePart(live)
+                      : part === 'connections'
+                        ? await runConnectionsPart(connections)
+                        : await runIncrementalPart({ sizeMb, appends, seed })
       rows.push(...outcome.rows)
       if (outcome.details.length) details.push(`## ${part}`, '', ...outcome.details.flatMap((d) => [d, '']))
       // each detail is a paragraph (or a whole table) of Markdown
@@ -148,14 +180,17 @@ const m = machineInfo()
 const report = [
   '# Observatory benchmarks',
   '',
-  `- date: ${started.toISOString()}`,
-  `- machine: ${m.cpu}, ${m.cores} cores, ${m.memory} memory, ${m.os}`,
+  `- date: ${started.toISOString()}, the run took ${fmt((Date.now() - started.getTime()) / 60_000)} min`,
+  `- machine: ${m.cpu}, ${m.cores} cores, ${m.memory} memory`,
+  `- OS: ${m.os}`,
   `- Bun ${m.bun}`,
   `- command: \`${command}\``,
+  `- parts: ${parts.join(', ')}`,
   '',
   'Each figure beside its floor measured in the same run (raw bun:sqlite inserts of the same lines or events; a bare',
-  "`Bun.serve` answering a constant JSON; for the read routes, the app's own service call in one process without HTTP),",
-  'the ratio ours / floor, the target, and PASS or MISS. INFO rows have no target.',
+  "`Bun.serve` answering a constant JSON; for the read routes, the app's own service call in one process without HTTP;",
+  'for appends, reading and parsing the appended lines), the ratio ours / floor, the target, and PASS or MISS. INFO',
+  'rows have no target.',
   '',
   table(rows),
   '',

@@ -4,7 +4,7 @@
  */
 
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs'
-import { cpus, tmpdir, totalmem } from 'node:os'
+import { cpus, release, tmpdir, totalmem } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import type { Subprocess } from 'bun'
 
@@ -225,6 +225,37 @@ export async function waitForPort(proc: Subprocess, label: string, timeoutMs = 3
   throw new Error(`${label} did not listen within ${timeoutMs} ms`)
 }
 
+/** Counts the sockets a process holds open (its connections, plus the listening one), from /proc/<pid>/fd. */
+export function openSockets(pid: number): number {
+  let n = 0
+  let fds: string[] = []
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`)
+  } catch {
+    return 0
+  }
+  for (const fd of fds) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) n++
+    } catch {}
+  }
+  return n
+}
+
+/**
+ * A command run with the open-file limit raised (to 65,536, else to the hard limit), for a process that holds
+ * thousands of sockets: `bash -c 'ulimit -n …; exec "$@"'`, so the pid stays the command's own.
+ */
+export function withFdLimit(cmd: string[]): string[] {
+  return [
+    'bash',
+    '-c',
+    'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"',
+    'bash',
+    ...cmd,
+  ]
+}
+
 /** Reads a child's stream and throws it away, so a chatty child never blocks on a full pipe. */
 export function drain(stream: unknown) {
   if (stream instanceof ReadableStream) void new Response(stream).arrayBuffer().catch(() => {})
@@ -258,12 +289,16 @@ export function machineInfo() {
   try {
     model = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m)?.[1] ?? model
   } catch {}
+  let distro = ''
+  try {
+    distro = readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="?([^"\n]+)"?$/m)?.[1] ?? ''
+  } catch {}
   return {
     cpu: model,
     cores: navigator.hardwareConcurrency || cpu.length,
     memory: `${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
-    bun: Bun.version,
-    os: `${process.platform} ${process.arch}`,
+    bun: `${Bun.version} (${Bun.revision.slice(0, 9)})`,
+    os: `${distro ? `${distro}, ` : ''}${process.platform} ${release()} ${process.arch}`,
   }
 }
 

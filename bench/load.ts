@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fmt, fmtInt, repoRoot, runChild, runJsonChild } from './lib'
+import { fmt, fmtInt, repoRoot, runChild, runJsonChild, withFdLimit } from './lib'
 import type { LoadgenResult, LoadgenSpec, Stats } from './loadgen'
 
 export type Load = {
@@ -20,6 +20,8 @@ export type Load = {
   bytes: number
   non2xx: number
   errors: number
+  /** socket errors by kind (wrk only) */
+  errorKinds?: { connect: number; read: number; write: number; timeout: number }
   /** per request tag (bench/loadgen.ts only) */
   byTag?: Record<string, Stats>
 }
@@ -34,6 +36,8 @@ export type LoadSpec = {
   paths?: string[]
   /** or POST to this path with bodies built by `luaBody`: Lua code of a function body(n) returning a string */
   post?: { path: string; luaBody: string }
+  /** a request without an answer after this long counts as a timeout error (wrk only; default 60) */
+  timeoutSeconds?: number
 }
 
 /** A Lua string literal (the inputs are ASCII: URL-encoded paths, keys, header names). */
@@ -45,10 +49,10 @@ const lua = (s: string) => {
 const DONE = `
 done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format('{"requests":%d,"duration_us":%d,"bytes":%d,"p50_us":%d,"p90_us":%d,"p95_us":%d,"p99_us":%d,"max_us":%d,"mean_us":%f,"errors":%d,"non2xx":%d}\\n',
+  io.write(string.format('{"requests":%d,"duration_us":%d,"bytes":%d,"p50_us":%d,"p90_us":%d,"p95_us":%d,"p99_us":%d,"max_us":%d,"mean_us":%f,"errors":%d,"non2xx":%d,"connect":%d,"read":%d,"write":%d,"timeout":%d}\\n',
     summary.requests, summary.duration, summary.bytes, latency:percentile(50), latency:percentile(90),
     latency:percentile(95), latency:percentile(99), latency.max, latency.mean,
-    e.connect + e.read + e.write + e.timeout, e.status))
+    e.connect + e.read + e.write + e.timeout, e.status, e.connect, e.read, e.write, e.timeout))
 end
 `
 
@@ -88,7 +92,7 @@ ${DONE}`
 
 let scripts = 0
 
-/** Runs wrk (2 threads, or 1 for a single connection) with a generated script in `scratch`. */
+/** Runs wrk (2 threads, or 1 for a single connection) with a generated script in `scratch`, open-file limit raised. */
 export async function runWrk(spec: LoadSpec, scratch: string): Promise<Load> {
   const wrk = Bun.which('wrk')
   if (!wrk) throw new Error('wrk is not installed (apt-get install wrk); the API parts need it')
@@ -96,7 +100,17 @@ export async function runWrk(spec: LoadSpec, scratch: string): Promise<Load> {
   writeFileSync(file, script(spec))
   const threads = Math.min(2, spec.connections)
   const { stdout } = await runChild(
-    [wrk, `-t${threads}`, `-c${spec.connections}`, `-d${spec.seconds}s`, '--timeout', '60s', '-s', file, spec.url],
+    withFdLimit([
+      wrk,
+      `-t${threads}`,
+      `-c${spec.connections}`,
+      `-d${spec.seconds}s`,
+      '--timeout',
+      `${spec.timeoutSeconds ?? 60}s`,
+      '-s',
+      file,
+      spec.url,
+    ]),
     { label: 'wrk' },
   )
   const line = stdout.trim().split('\n').at(-1) ?? ''
@@ -121,6 +135,7 @@ export async function runWrk(spec: LoadSpec, scratch: string): Promise<Load> {
     bytes: r.bytes as number,
     non2xx: r.non2xx as number,
     errors: r.errors as number,
+    errorKinds: { connect: r.connect ?? 0, read: r.read ?? 0, write: r.write ?? 0, timeout: r.timeout ?? 0 },
   }
 }
 
