@@ -5,6 +5,10 @@ import type { RateLimiter } from '../../lib/rate-limit'
 import type { AuthGuard } from '../auth/guard'
 import { FileModel } from './model'
 import type { FileService } from './service'
+import { readUploadForm } from './upload-form'
+
+/** What the upload route's body is until its handler reads the request stream itself. */
+const DEFERRED_BODY = Object.freeze({})
 
 /** Transcript uploads and server-side imports, processed in the background; their progress and bad lines. */
 export const filesModule = ({
@@ -20,24 +24,32 @@ export const filesModule = ({
     .use(guard)
     .model(FileModel)
     .model({ error: ErrorBody })
-    .post('', async ({ user, body, status }) => status(202, await files.upload(user, body.file, body.source_key)), {
-      role: 'member',
-      body: 'file.Upload',
-      response: {
-        202: 'file.File',
-        400: 'error',
-        401: 'error',
-        403: 'error',
-        413: 'error',
-        422: 'error',
-        429: 'error',
+    .post(
+      '',
+      async ({ user, request, status }) => status(202, await files.upload(user, await readUploadForm(request, files))),
+      {
+        role: 'member',
+        // Elysia must not read the body: the handler streams it to disk once the caller is authenticated. The
+        // placeholder keeps Elysia's own parser away; 'multipart/form-data' only tells the docs what to send.
+        parse: [() => DEFERRED_BODY, 'multipart/form-data'],
+        body: 'file.Upload',
+        response: {
+          202: 'file.File',
+          400: 'error',
+          401: 'error',
+          403: 'error',
+          413: 'error',
+          415: 'error',
+          422: 'error',
+          429: 'error',
+        },
+        detail: {
+          summary: 'Upload a transcript',
+          description:
+            'multipart/form-data with `file` (a .jsonl transcript). Answers 202 at once; the import runs in the background: poll GET /api/files/:id.',
+        },
       },
-      detail: {
-        summary: 'Upload a transcript',
-        description:
-          'multipart/form-data with `file` (a .jsonl transcript). Answers 202 at once; the import runs in the background: poll GET /api/files/:id.',
-      },
-    })
+    )
     .post(
       '/import-path',
       async ({ user, body, status }) => {

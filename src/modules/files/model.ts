@@ -50,21 +50,23 @@ export const FileSchema = t.Object(
   },
 )
 
+export const SourceKey = t.String({
+  minLength: 1,
+  maxLength: 1024,
+  description: 'Your name for this file (e.g. its path): sending the same key again imports only what was appended',
+})
+
 export const FileModel = {
   'file.File': FileSchema,
   'file.Page': Page(FileSchema),
   'file.ErrorPage': Page(LineErrorSchema),
-  'file.Upload': t.Object({
-    file: t.File({ description: 'A Claude Code transcript (.jsonl)' }),
-    source_key: t.Optional(
-      t.String({
-        minLength: 1,
-        maxLength: 1024,
-        description:
-          'Your name for this file (e.g. its path): sending the same key again imports only what was appended',
-      }),
-    ),
-  }),
+  // documents the form and types Eden's client; the route reads the body itself (see upload-form.ts)
+  'file.Upload': t.NoValidate(
+    t.Object({
+      file: t.File({ description: 'A Claude Code transcript (.jsonl)' }),
+      source_key: t.Optional(SourceKey),
+    }),
+  ),
   'file.ImportPath': t.Object(
     { path: t.String({ minLength: 1, maxLength: 4096, description: 'A file or folder under IMPORT_ROOTS' }) },
     { additionalProperties: false, examples: [{ path: '/srv/claude/projects' }] },

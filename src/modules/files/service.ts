@@ -1,5 +1,4 @@
-import { mkdirSync } from 'node:fs'
-import { readdir, realpath, stat, unlink } from 'node:fs/promises'
+import { mkdir, open, readdir, realpath, rename, stat, unlink } from 'node:fs/promises'
 import { join, sep } from 'node:path'
 import { type Actor, ownerScope } from '../../lib/actor'
 import type { EventBus } from '../../lib/bus'
@@ -14,23 +13,86 @@ export const IMPORT_FILE_JOB = 'import-file'
 const SNIFF_BYTES = 64 * 1024
 const FIRST_ERRORS = 10
 
-/** Rejects what is plainly not a JSONL transcript: empty, or a first line that is not a JSON object. */
-async function sniffJsonl(blob: Blob) {
-  if (blob.size === 0) throw new AppError(400, 'BAD_REQUEST', 'the file is empty')
-  const head = new TextDecoder().decode(await blob.slice(0, SNIFF_BYTES).arrayBuffer()).replace(/^\uFEFF/, '')
-  const firstLine = head.split('\n').find((l) => l.trim() !== '') ?? ''
-  const complete = head.includes('\n') || blob.size <= SNIFF_BYTES
-  let ok = firstLine.trimStart().startsWith('{')
-  if (ok && complete) {
+const BOM = Buffer.from([0xef, 0xbb, 0xbf])
+const NEWLINE = 0x0a
+const OPEN_BRACE = 0x7b
+/** bytes that leave a line blank (besides the newline) */
+const BLANK = new Set([0x20, 0x09, 0x0d, 0x0b, 0x0c])
+
+const notJsonl = () => new AppError(400, 'BAD_REQUEST', 'the file is not JSONL: its first line is not a JSON object')
+
+/**
+ * Watches the head of an upload as it arrives and rejects what is plainly not a JSONL transcript: empty, or a first
+ * non-blank line that is not a JSON object. It decides as soon as that line is complete (or SNIFF_BYTES have come
+ * and the line is still going: then its opening brace is all it checks), so a wrong file is refused early.
+ */
+export function createJsonlSniffer() {
+  const head = Buffer.alloc(SNIFF_BYTES)
+  let length = 0
+  let bomChecked = false
+  let lineStart = 0 // where the first non-blank line starts
+  let pos = 0 // blank lines scanned up to here
+  let opened = false // that line's opening brace has been seen
+  let searchFrom = 0 // where to look for the end of that line next
+  let verdict: boolean | undefined
+
+  const parses = (end: number) => {
     try {
-      const value = JSON.parse(firstLine)
-      ok = typeof value === 'object' && value !== null && !Array.isArray(value)
+      const value = JSON.parse(new TextDecoder().decode(head.subarray(lineStart, end)))
+      return typeof value === 'object' && value !== null && !Array.isArray(value)
     } catch {
-      ok = false
+      return false
     }
   }
-  if (!ok) throw new AppError(400, 'BAD_REQUEST', 'the file is not JSONL: its first line is not a JSON object')
+  const judge = (ended: boolean): boolean | undefined => {
+    if (!bomChecked) {
+      if (length < BOM.length && !ended && head.subarray(0, length).equals(BOM.subarray(0, length))) return undefined
+      bomChecked = true
+      if (head.subarray(0, BOM.length).equals(BOM)) lineStart = pos = BOM.length
+    }
+    if (!opened) {
+      for (; pos < length; pos++) {
+        const byte = head[pos] as number
+        if (byte === NEWLINE) lineStart = pos + 1
+        else if (!BLANK.has(byte)) break
+      }
+      if (pos === length) return ended || length === SNIFF_BYTES ? false : undefined // nothing but blank lines yet
+      if (head[pos] !== OPEN_BRACE) return false
+      opened = true
+      searchFrom = pos
+    }
+    const newline = head.subarray(0, length).indexOf(NEWLINE, searchFrom)
+    if (newline !== -1) return parses(newline)
+    if (ended) return parses(length)
+    if (length === SNIFF_BYTES) return true
+    searchFrom = length
+    return undefined
+  }
+
+  return {
+    push(chunk: Uint8Array) {
+      if (verdict !== undefined || length === SNIFF_BYTES) return
+      const taken = Math.min(chunk.length, SNIFF_BYTES - length)
+      head.set(chunk.subarray(0, taken), length)
+      length += taken
+      verdict = judge(false)
+      if (verdict === false) throw notJsonl()
+    },
+    /** Called once the whole file has come: `size` is its length. */
+    finish(size: number) {
+      if (size === 0) throw new AppError(400, 'BAD_REQUEST', 'the file is empty')
+      if (verdict === undefined) verdict = judge(true)
+      if (!verdict) throw notJsonl()
+    },
+  }
 }
+
+/** A client's file name as metadata: control characters (NUL, newlines) dropped, a name always given. */
+const displayName = (name: string) =>
+  [...name].filter((c) => c.charCodeAt(0) > 0x1f && c.charCodeAt(0) !== 0x7f).join('') || 'upload.jsonl'
+
+/** An upload written to a temporary file under the uploads folder, not yet kept. */
+export type ReceivedUpload = { id: string; path: string; size: number }
 
 /** Every *.jsonl file under a folder (subagent folders included), in path order. */
 async function jsonlFilesUnder(dir: string): Promise<string[]> {
@@ -100,24 +162,66 @@ export function createFileService({
   }
 
   return {
-    async upload(actor: Actor, file: File, sourceKey?: string) {
-      if (file.size > maxUploadBytes)
-        throw new AppError(413, 'PAYLOAD_TOO_LARGE', `the file is ${file.size} bytes; the limit is ${maxUploadBytes}`)
-      await sniffJsonl(file)
+    /**
+     * Streams an upload's bytes to a temporary file under the uploads folder as they arrive. It stops, removes
+     * what it wrote and refuses as soon as the file passes the size limit or its head is plainly not JSONL.
+     */
+    async receive(content: AsyncIterable<Uint8Array>): Promise<ReceivedUpload> {
       const id = Bun.randomUUIDv7()
-      mkdirSync(uploadsDir, { recursive: true })
-      // the client's file name is metadata only; the stored name is ours
+      await mkdir(uploadsDir, { recursive: true })
+      // the stored name is ours (the client's file name is metadata only); `.part` until it is complete
+      const path = join(uploadsDir, `${id}.part`)
+      const handle = await open(path, 'wx')
+      const sniffer = createJsonlSniffer()
+      let size = 0
+      try {
+        for await (const chunk of content) {
+          size += chunk.length
+          if (size > maxUploadBytes)
+            throw new AppError(413, 'PAYLOAD_TOO_LARGE', `the file is over the limit of ${maxUploadBytes} bytes`)
+          sniffer.push(chunk)
+          for (let done = 0; done < chunk.length; )
+            done += (await handle.write(chunk, done, chunk.length - done)).bytesWritten
+        }
+        sniffer.finish(size)
+        await handle.close()
+        return { id, path, size }
+      } catch (e) {
+        await handle.close().catch(() => undefined)
+        await unlink(path).catch(() => undefined)
+        throw e
+      }
+    },
+    /** Removes a received upload that will not be kept. */
+    async discard(received: ReceivedUpload) {
+      await unlink(received.path).catch(() => undefined)
+    },
+    /** Keeps a received upload as `uploads/<id>` and queues its import. */
+    async upload(actor: Actor, form: { file: ReceivedUpload; name: string; sourceKey?: string }) {
+      const { id, path, size } = form.file
       const storedPath = join(uploadsDir, id)
-      await Bun.write(storedPath, file)
-      const row = await queue({
-        id,
-        ownerId: actor.id,
-        name: file.name || 'upload.jsonl',
-        storedPath,
-        sourceKey: `upload:${sourceKey ?? id}`,
-        size: file.size,
-        createdAt: Date.now(),
-      })
+      try {
+        await rename(path, storedPath)
+      } catch (e) {
+        await unlink(path).catch(() => undefined)
+        throw e
+      }
+      let row: FileRow
+      try {
+        row = await queue({
+          id,
+          ownerId: actor.id,
+          name: displayName(form.name),
+          storedPath,
+          sourceKey: `upload:${form.sourceKey ?? id}`,
+          size,
+          createdAt: Date.now(),
+        })
+      } catch (e) {
+        await repo.delete(id).catch(() => undefined)
+        await unlink(storedPath).catch(() => undefined)
+        throw e
+      }
       return toFile(row)
     },
     /** Imports a server-side file or folder; only under IMPORT_ROOTS, with symlinks resolved before the check. */
