@@ -82,16 +82,21 @@ export function createSearchRepository(db: Db) {
         )
         return { rows: [], matches: any?.n ?? 0 }
       }
+      // FTS5 seeks a rowid range within the match; a rowid list it would match again per rowid (a prefix query's
+      // merged term lists each time), so the list only filters the range's rows
+      const seqs = ranked.map((r) => r.seq)
       const details = db.all<Omit<SearchRow, 'rank'> & { seq: number }>(sql`
         SELECT messages_fts.rowid AS seq, m.id AS message_id, m.conversation_id, c.title AS conversation_title, m.role,
                m.model, m.timestamp, snippet(messages_fts, 0, ${MARK_OPEN}, ${MARK_CLOSE}, '…', 24) AS snippet
         FROM messages_fts
         JOIN messages m ON m.seq = messages_fts.rowid
         JOIN conversations c ON c.id = m.conversation_id
-        WHERE messages_fts MATCH ${f.match} AND messages_fts.rowid IN (${sql.join(
-          ranked.map((r) => sql`${r.seq}`),
-          sql`, `,
-        )})`)
+        WHERE messages_fts MATCH ${f.match}
+          AND messages_fts.rowid BETWEEN ${Math.min(...seqs)} AND ${Math.max(...seqs)}
+          AND +messages_fts.rowid IN (${sql.join(
+            seqs.map((seq) => sql`${seq}`),
+            sql`, `,
+          )})`)
       const bySeq = new Map(details.map(({ seq, ...row }) => [seq, row]))
       const rows = ranked.flatMap((r) => {
         const row = bySeq.get(r.seq)
