@@ -8,6 +8,7 @@ import { createMemoryBus, type EventBus } from './lib/bus'
 import { httpPlugin } from './lib/http'
 import type { Pricing } from './lib/pricing'
 import { createRateLimiter } from './lib/rate-limit'
+import { createReadCache } from './lib/read-cache'
 import { securityPlugin } from './lib/security'
 import { adminModule } from './modules/admin'
 import { analyticsModule } from './modules/analytics'
@@ -70,6 +71,7 @@ export function createApp({ config, db, logger, pricing, bus = createMemoryBus()
   const ingest = createIngestService(createIngestRepository(db), { pricing, maxLineBytes: config.maxLineBytes, bus })
   const hierarchy = createHierarchyService(createHierarchyRepository(db), conversations)
   const events = createEventService({ repo: createEventRepository(db), hierarchy, bus, logger })
+  const reads = createReadCache(db)
   const live = createLiveService({
     bus,
     placementOfSession: hierarchy.placementOfSession,
@@ -103,8 +105,8 @@ export function createApp({ config, db, logger, pricing, bus = createMemoryBus()
     .use(conversationsModule({ conversations, messages, ingest, guard }))
     .use(messagesModule({ messages, guard }))
     .use(filesModule({ files, guard, importLimiter: authLimiter }))
-    .use(searchModule({ search: createSearchService(createSearchRepository(db)), guard }))
-    .use(analyticsModule({ analytics: createAnalyticsService(createAnalyticsRepository(db)), guard }))
+    .use(searchModule({ search: createSearchService(createSearchRepository(db)), reads, guard }))
+    .use(analyticsModule({ analytics: createAnalyticsService(createAnalyticsRepository(db)), reads, guard }))
     .use(hierarchyModule({ hierarchy, guard }))
     .use(eventsModule({ events, hierarchy, conversations, guard }))
     .use(adminModule({ db, backupsDir: join(config.dataDir, 'backups'), guard }))

@@ -1,26 +1,39 @@
 import { Elysia } from 'elysia'
 import { ErrorBody } from '../../lib/errors'
 import { SECURITY } from '../../lib/models'
+import type { ReadCache } from '../../lib/read-cache'
 import type { AuthGuard } from '../auth/guard'
 import { AnalyticsModel } from './model'
 import type { AnalyticsService } from './service'
 
 /** Token and cost reports, tool statistics and an overview. */
-export const analyticsModule = ({ analytics, guard }: { analytics: AnalyticsService; guard: AuthGuard }) =>
+export const analyticsModule = ({
+  analytics,
+  reads,
+  guard,
+}: {
+  analytics: AnalyticsService
+  reads: ReadCache
+  guard: AuthGuard
+}) =>
   new Elysia({ name: 'analytics', prefix: '/api/analytics', detail: { tags: ['analytics'], security: SECURITY } })
     .use(guard)
     .model(AnalyticsModel)
     .model({ error: ErrorBody })
-    .get('/usage', ({ user, query }) => analytics.usage(user, query), {
-      role: 'viewer',
-      query: 'analytics.UsageQuery',
-      response: { 200: 'analytics.Usage', 400: 'error', 401: 'error', 422: 'error', 429: 'error' },
-      detail: {
-        summary: 'Token usage and cost',
-        description:
-          'Per day, week (keyed by its Monday), month, model, project or conversation, with a per-model breakdown and totals. Day boundaries follow tz. Each API response counts once.',
+    .get(
+      '/usage',
+      ({ user, query }) => reads.remember(['usage', user.id, user.role, query], () => analytics.usage(user, query)),
+      {
+        role: 'viewer',
+        query: 'analytics.UsageQuery',
+        response: { 200: 'analytics.Usage', 400: 'error', 401: 'error', 422: 'error', 429: 'error' },
+        detail: {
+          summary: 'Token usage and cost',
+          description:
+            'Per day, week (keyed by its Monday), month, model, project or conversation, with a per-model breakdown and totals. Day boundaries follow tz. Each API response counts once.',
+        },
       },
-    })
+    )
     .get('/tools', ({ user, query }) => analytics.tools(user, query), {
       role: 'viewer',
       query: 'analytics.ToolsQuery',

@@ -1,0 +1,100 @@
+import { Database } from 'bun:sqlite'
+import { describe, expect, it } from 'bun:test'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { openDatabase } from '../src/db/client'
+import { createReadCache } from '../src/lib/read-cache'
+import { makeApp } from './helpers'
+
+function setup(maxEntries?: number) {
+  const path = join(mkdtempSync(join(tmpdir(), 'read-cache-')), 'db.sqlite')
+  const db = openDatabase(path)
+  db.$client.run('CREATE TABLE t (n INTEGER)')
+  const cache = createReadCache(db, maxEntries)
+  let computed = 0
+  const count = () =>
+    cache.remember(['count'], async () => {
+      computed++
+      return (db.$client.query('SELECT count(*) AS n FROM t').get() as { n: number }).n
+    })
+  return { path, db, cache, count, computed: () => computed }
+}
+
+describe('read cache', () => {
+  it('answers a repeated key from memory until this connection writes', async () => {
+    const { db, count, computed } = setup()
+    expect([await count(), await count(), computed()]).toEqual([0, 0, 1])
+    db.$client.run('INSERT INTO t VALUES (1)')
+    expect([await count(), await count(), computed()]).toEqual([1, 1, 2])
+  })
+
+  it('sees a commit by another connection, as the CLI beside the server makes', async () => {
+    const { path, count, computed } = setup()
+    expect(await count()).toBe(0)
+    const other = new Database(path)
+    other.run('INSERT INTO t VALUES (1), (2)')
+    other.close()
+    expect([await count(), computed()]).toEqual([2, 2])
+  })
+
+  it('keeps nothing computed while the database changed', async () => {
+    const { db, cache } = setup()
+    let calls = 0
+    const racing = () =>
+      cache.remember(['racing'], async () => {
+        calls++
+        db.$client.run('INSERT INTO t VALUES (1)') // a write lands between the reads of the report
+        return calls
+      })
+    expect([await racing(), await racing()]).toEqual([1, 2])
+  })
+
+  it('keys by every part of the key, and evicts the least recently used beyond its size', async () => {
+    const { cache } = setup(2)
+    const calls: string[] = []
+    const get = (k: string) =>
+      cache.remember(['k', k], async () => {
+        calls.push(k)
+        return k
+      })
+    await get('a')
+    await get('b')
+    await get('a') // a is now the most recent
+    await get('c') // evicts b
+    await get('a')
+    await get('b')
+    expect(calls).toEqual(['a', 'b', 'c', 'b'])
+  })
+
+  it('does not keep a failure', async () => {
+    const { cache } = setup()
+    let calls = 0
+    const failing = () =>
+      cache.remember(['fail'], async () => {
+        calls++
+        throw new Error('no')
+      })
+    await expect(failing()).rejects.toThrow('no')
+    await expect(failing()).rejects.toThrow('no')
+    expect(calls).toBe(2)
+  })
+})
+
+describe('cached reports through the API', () => {
+  it('show a write at once: search and usage after a new message', async () => {
+    const { api } = await makeApp()
+    const search = async () => (await api.api.search.get({ query: { q: 'okapi' } })).data?.total
+    const usage = async () => (await api.api.analytics.usage.get({ query: { group_by: 'model' } })).data?.totals
+    expect([await search(), await search(), (await usage())?.total_tokens]).toEqual([0, 0, 0])
+    const c = (await api.api.conversations.post({ title: 'zoo' })).data!
+    const m = await api.api.conversations({ id: c.id }).messages.post({
+      role: 'assistant',
+      content: 'an okapi is a forest giraffe',
+      model: 'claude-sonnet-4-5',
+      usage: { input_tokens: 10, output_tokens: 5 },
+    })
+    expect(m.status).toBe(201)
+    expect([await search(), (await usage())?.total_tokens]).toEqual([1, 15])
+  })
+})
