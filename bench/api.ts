@@ -40,7 +40,6 @@ export const HOOK_P99_MS = 20
 export const HOOK_CONNECTIONS = 8
 const HIERARCHY_SIZE = { workspaces: 200, machines: 20, sessions: 10_000, events: 50_000 }
 /** tried when the hierarchy misses its target: the event count per session reads this index alone, in order */
-const HIERARCHY_WHAT_IF = 'CREATE INDEX events_project_session_idx ON events (project_id, session_id)'
 
 const seedScript = join(repoRoot, 'bench/api-seed.ts')
 const probeScript = join(repoRoot, 'bench/api-probe.ts')
@@ -671,42 +670,6 @@ export async function runHierarchyPart(o: ApiOptions): Promise<Outcome> {
           ),
       ),
     )
-  }
-  if (many.p95 >= HIERARCHY_P95_MS) {
-    // what-if: the index that makes the event count a covering scan already grouped by session
-    log(`hierarchy: what-if ${HIERARCHY_WHAT_IF} ...`)
-    const sqlite = new Database(db)
-    sqlite.exec(HIERARCHY_WHAT_IF)
-    sqlite.close()
-    const after = (
-      await probe(db, seed.userId, [{ label: 'hierarchy', kind: 'hierarchy', projectId: seed.projectId }], 5, scratch)
-    )[0] as ProbeResult
-    const s2 = await observatory(dataDir)
-    let load: Load
-    try {
-      load = await makeMeasure(
-        o,
-        scratch,
-        s2.url,
-        headers,
-      )({ kind: 'get', paths: [{ path, tag: 'hierarchy' }] }, HIERARCHY_CONNECTIONS)
-    } finally {
-      await stopServer(s2)
-    }
-    log(`hierarchy:   ${describeLoad(load)}`)
-    rows.push(
-      infoRow(
-        'hierarchy',
-        `what-if ${HIERARCHY_WHAT_IF}: p95, ${HIERARCHY_CONNECTIONS} clients`,
-        `${fmt(load.p95, 1)} ms`,
-        {
-          floor: `in-process ${fmt(after.mean, 1)} ms`,
-          target: `(< ${HIERARCHY_P95_MS} ms)`,
-          note: loadProblems(load) ?? `p50 ${fmt(load.p50, 1)} ms, ${fmtInt(load.rps)} req/s`,
-        },
-      ),
-    )
-    details.push(statementDetails(`hierarchy: statements and plans with ${HIERARCHY_WHAT_IF}`, [after], 4))
   }
   return { rows, details }
 }
