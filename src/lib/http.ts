@@ -174,7 +174,7 @@ export function httpPlugin({
         if (json.length < COMPRESS_FROM_BYTES) return
         set.headers['content-encoding'] = 'gzip'
         set.headers['content-type'] = 'application/json; charset=utf-8'
-        set.headers.vary = 'accept-encoding'
+        set.headers.vary = set.headers.vary ? `${set.headers.vary}, accept-encoding` : 'accept-encoding'
         return new Response(Bun.gzipSync(json), {
           status: custom ? Number(responseValue.code) : Number(set.status ?? 200),
           headers: set.headers as Record<string, string>,
