@@ -1,6 +1,7 @@
 import pino from 'pino'
 import { createApp } from './app'
 import { ConfigError, loadConfig } from './config'
+import { startCheckpointer } from './db/checkpointer'
 import { closeDatabase, openDatabase } from './db/client'
 import { runMigrations } from './db/migrate'
 import { MULTIPART_SLACK } from './lib/http'
@@ -8,7 +9,7 @@ import { createPricing } from './lib/pricing'
 
 const SHUTDOWN_GRACE_MS = 10_000
 
-function start() {
+async function start() {
   let config: ReturnType<typeof loadConfig>
   try {
     config = loadConfig()
@@ -23,6 +24,7 @@ function start() {
 
   const db = openDatabase(config.dbPath)
   runMigrations(db)
+  const checkpointer = config.dbPath === ':memory:' ? null : await startCheckpointer(db, config.dbPath)
   const app = createApp({ config, db, logger, pricing: createPricing(config.prices) }).listen({
     port: config.port,
     hostname: config.host,
@@ -43,6 +45,7 @@ function start() {
       if (timedOut) await server.stop(true)
     }
     await app.stop(true) // runs the app's stop hooks: the job queue stops at its next chunk boundary
+    await checkpointer?.stop()
     closeDatabase(db)
     logger.info('stopped')
     process.exit(0)
@@ -51,4 +54,4 @@ function start() {
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
 }
 
-start()
+await start()

@@ -1,5 +1,6 @@
+import { Database } from 'bun:sqlite'
 import { afterAll, describe, expect, it } from 'bun:test'
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient } from '../src/client'
@@ -59,6 +60,37 @@ describe('the real server', () => {
       again.proc.kill('SIGINT')
     }
     expect(await again.proc.exited).toBe(0)
+  })
+
+  it('folds the WAL back into the database file from its own thread, not in requests', async () => {
+    const dataDir = join(dir, 'checkpoint', 'data')
+    const { proc, url } = await startServer({ DATA_DIR: dataDir })
+    try {
+      const anon = createClient(url)
+      await anon.api.auth.register.post({
+        email: 'wal@example.com',
+        password: 'a long passphrase',
+        display_name: 'Wal',
+      })
+      const login = await anon.api.auth.login.post({ email: 'wal@example.com', password: 'a long passphrase' })
+      const api = createClient(url, { token: login.data?.access_token })
+      expect((await api.api.conversations.post({ title: 'checkpointed' })).status).toBe(201)
+      // the main file alone (no -wal beside it) holds the row once a checkpoint has copied it there
+      const copy = join(dir, 'checkpoint', 'main-only.db')
+      let titles: string[] = []
+      for (let i = 0; i < 40 && !titles.includes('checkpointed'); i++) {
+        await Bun.sleep(100)
+        copyFileSync(join(dataDir, 'observatory.db'), copy)
+        rmSync(`${copy}-wal`, { force: true })
+        const db = new Database(copy, { readonly: true })
+        titles = (db.query('SELECT title FROM conversations').all() as { title: string }[]).map((r) => r.title)
+        db.close()
+      }
+      expect(titles).toEqual(['checkpointed'])
+    } finally {
+      proc.kill('SIGTERM')
+      await proc.exited
+    }
   })
 
   it('exits 1 naming the variable when the configuration is bad', async () => {
