@@ -94,7 +94,7 @@ export const hierarchyModule = ({ hierarchy, guard }: { hierarchy: HierarchyServ
       detail: {
         summary: 'Machines → workspaces → sessions (with event counts) of a project, in two queries',
         description:
-          'Each workspace lists its session count and its latest sessions (sessions_per_workspace, default 20); ' +
+          'Each workspace lists its session count and its latest sessions (sessions_per_workspace, default 10); ' +
           'page through the rest with GET /api/conversations?workspace_id=.',
       },
     })

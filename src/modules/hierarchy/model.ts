@@ -225,7 +225,7 @@ export const HierarchyModel = {
   ),
   'hierarchy.HierarchyQuery': t.Object({
     sessions_per_workspace: t.Optional(
-      t.Integer({ minimum: 0, maximum: 1000, default: 20, description: 'Latest sessions listed per workspace' }),
+      t.Integer({ minimum: 0, maximum: 1000, default: 10, description: 'Latest sessions listed per workspace' }),
     ),
   }),
   'hierarchy.SessionUpsert': t.Object(

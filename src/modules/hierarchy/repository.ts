@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm'
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core'
 import type { Db } from '../../db/client'
-import { conversations, machines, projects, workspaces } from '../../db/schema'
+import { machines, projects, workspaces } from '../../db/schema'
 
 export type MachineRow = typeof machines.$inferSelect
 export type ProjectRow = typeof projects.$inferSelect
@@ -100,8 +100,8 @@ export function createHierarchyRepository(db: Db) {
     },
     /**
      * The hierarchy under a project in two queries, whatever its size: workspaces with their machines and session
-     * counts; each workspace's latest sessions (read newest first from conversations_workspace_started_idx, at most
-     * perWorkspace each) with their event counts.
+     * counts; each workspace's latest sessions (a range of conversations_workspace_started_idx, perWorkspace of them, more
+     * only when several started at the same millisecond) with their event counts.
      */
     async hierarchy(projectId: string, perWorkspace: number) {
       const spaces = db
@@ -126,9 +126,11 @@ export function createHierarchyRepository(db: Db) {
       }>(sql`
         SELECT c.id, c.workspace_id, c.title, c.started_at, c.ended_at, c.message_count,
                (SELECT count(*) FROM events e WHERE e.session_id = c.id) AS event_count
-        FROM workspaces w JOIN conversations c ON c.id IN (
-          SELECT id FROM conversations WHERE workspace_id = w.id ORDER BY started_at DESC LIMIT ${perWorkspace})
-        WHERE w.project_id = ${projectId}
+        FROM workspaces w JOIN conversations c ON c.workspace_id = w.id
+        -- from the workspace's perWorkspace-th newest start on: a range of the index, no per-workspace sort
+        WHERE w.project_id = ${projectId} AND ${perWorkspace} > 0 AND c.started_at >= coalesce(
+          (SELECT x.started_at FROM conversations x WHERE x.workspace_id = w.id
+           ORDER BY x.started_at DESC LIMIT 1 OFFSET ${perWorkspace - 1}), ${Number.MIN_SAFE_INTEGER})
         ORDER BY c.started_at DESC, c.id`)
       return { spaces, sessions }
     },

@@ -136,7 +136,7 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
     async hierarchy(actor: Actor, projectId: string, q: HierarchyQuery) {
       const project = await repo.findProject(projectId, ownerScope(actor))
       if (!project) throw notFound('project')
-      const { spaces, sessions } = await repo.hierarchy(projectId, q.sessions_per_workspace ?? 20)
+      const { spaces, sessions } = await repo.hierarchy(projectId, q.sessions_per_workspace ?? 10)
       const sessionsOf = Map.groupBy(sessions, (s) => s.workspace_id)
       const byMachine = new Map<
         string | null,
