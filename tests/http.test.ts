@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'bun:test'
 import { gunzipSync } from 'node:zlib'
-import { errorOf, json, makeApp } from './helpers'
+import { countRows, errorOf, json, makeApp } from './helpers'
 
 describe('http behaviour', () => {
   it('echoes a given X-Request-ID and makes one otherwise, also on errors', async () => {
@@ -13,6 +13,20 @@ describe('http behaviour', () => {
     expect((await errorOf(made)).request_id).toBe(id!)
     const unsafe = await raw('/health', { headers: { 'x-request-id': 'a b<script>' } })
     expect(unsafe.headers.get('x-request-id')).not.toContain('<')
+  })
+
+  it('does no work for a client that has already gone', async () => {
+    const { raw, db } = await makeApp()
+    const gone = new AbortController()
+    gone.abort()
+    const r = await raw('/api/conversations', {
+      ...json('POST', { title: 'nobody waits for me' }),
+      signal: gone.signal,
+    })
+    expect(r.status).toBe(499)
+    expect(countRows(db, 'conversations')).toBe(0)
+    expect((await raw('/api/conversations', json('POST', { title: 'someone waits' }))).status).toBe(201)
+    expect(countRows(db, 'conversations')).toBe(1)
   })
 
   it('answers an unknown route with a 404 JSON error body', async () => {
