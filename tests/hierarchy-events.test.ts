@@ -369,3 +369,19 @@ describe('batch events', () => {
     expect((await bob.api.api.sessions({ id: 's-x' }).events.get({ query: {} })).status).toBe(404)
   })
 })
+
+describe('session upserts', () => {
+  it('write only what changes: a repeated upsert leaves the row as it was and writes nothing', async () => {
+    const { db, api } = await makeApp()
+    const changes = () => (db.$client.query('SELECT total_changes() AS n').get() as { n: number }).n
+    await api.api.workspaces.post({ workspace_id: 'w-up', machine_id: 'm-up', path: '/src/up' })
+    const first = await api.api.sessions.post({ session_id: 's-up', workspace_id: 'w-up', git_branch: 'main' })
+    expect(first.status).toBe(200)
+    const before = changes()
+    const again = await api.api.sessions.post({ session_id: 's-up', workspace_id: 'w-up', git_branch: 'main' })
+    expect(again.data).toEqual(first.data!)
+    expect(changes()).toBe(before)
+    const renamed = await api.api.sessions.post({ session_id: 's-up', title: 'named' })
+    expect([renamed.data?.title, changes()]).toEqual(['named', before + 1])
+  })
+})

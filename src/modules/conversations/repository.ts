@@ -70,9 +70,13 @@ export function createConversationRepository(db: Db) {
     async insert(row: NewConversationRow) {
       return db.insert(conversations).values(row).returning().get()
     },
-    /** Creates a session's conversation or links it to a workspace; another owner's row is left untouched. */
+    /**
+     * Creates a session's conversation or links it to a workspace; another owner's row is left untouched (undefined).
+     * A row that would not change is not rewritten: hooks repeat what is known on every call, and an unchanged
+     * upsert then costs a read, not a page written to the WAL.
+     */
     async upsertSession(row: NewConversationRow) {
-      return db
+      const changed = db
         .insert(conversations)
         .values(row)
         .onConflictDoUpdate({
@@ -84,10 +88,16 @@ export function createConversationRepository(db: Db) {
             title: sql`CASE WHEN excluded.title IS NOT NULL THEN excluded.title ELSE ${conversations.title} END`,
             titleSource: sql`CASE WHEN excluded.title IS NOT NULL THEN 'user' ELSE ${conversations.titleSource} END`,
           },
-          setWhere: sql`${conversations.ownerId} = excluded.owner_id`,
+          setWhere: sql`${conversations.ownerId} = excluded.owner_id AND (
+            (excluded.workspace_id IS NOT NULL AND excluded.workspace_id IS NOT ${conversations.workspaceId})
+            OR (excluded.git_branch IS NOT NULL AND excluded.git_branch IS NOT ${conversations.gitBranch})
+            OR (${conversations.projectPath} IS NULL AND excluded.project_path IS NOT NULL)
+            OR (excluded.title IS NOT NULL
+                AND (excluded.title IS NOT ${conversations.title} OR ${conversations.titleSource} IS NOT 'user')))`,
         })
         .returning()
         .get()
+      return changed ?? byIdAndOwner.get({ id: row.id, ownerId: row.ownerId })
     },
     async update(id: string, patch: Partial<NewConversationRow>) {
       return db.update(conversations).set(patch).where(eq(conversations.id, id)).returning().get()
