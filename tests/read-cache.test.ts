@@ -3,6 +3,7 @@ import { describe, expect, it } from 'bun:test'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { gunzipSync } from 'node:zlib'
 import { openDatabase } from '../src/db/client'
 import { createReadCache } from '../src/lib/read-cache'
 import { makeApp } from './helpers'
@@ -96,5 +97,27 @@ describe('cached reports through the API', () => {
     })
     expect(m.status).toBe(201)
     expect([await search(), (await usage())?.total_tokens]).toEqual([1, 15])
+  })
+
+  it('send a reused answer the same, gzipped or not', async () => {
+    const { api, raw } = await makeApp()
+    const c = (await api.api.conversations.post({ title: 'many okapis' })).data!
+    for (let i = 0; i < 40; i++)
+      await api.api.conversations({ id: c.id }).messages.post({ role: 'user', content: `okapi sighting number ${i}` })
+    const path = '/api/search?q=okapi&limit=40'
+    const zipped = [
+      await raw(path, { headers: { 'accept-encoding': 'gzip' } }),
+      await raw(path, { headers: { 'accept-encoding': 'gzip' } }),
+    ]
+    const plain = await raw(path)
+    const bodies = await Promise.all(zipped.map(async (r) => gunzipSync(Buffer.from(await r.arrayBuffer())).toString()))
+    expect(zipped.map((r) => [r.status, r.headers.get('content-encoding')])).toEqual([
+      [200, 'gzip'],
+      [200, 'gzip'],
+    ])
+    expect([plain.status, plain.headers.get('content-encoding')]).toEqual([200, null])
+    const text = await plain.text()
+    expect(bodies).toEqual([text, text])
+    expect(JSON.parse(text).total).toBe(40)
   })
 })

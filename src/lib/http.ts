@@ -59,6 +59,9 @@ export function httpPlugin({
   maxUploadBytes: number
 }) {
   const info = new WeakMap<Request, RequestInfo>()
+  // a large answer's JSON and gzip bytes, made once per object: an answer reused from the read cache is the same
+  // object every time
+  const encoded = new WeakMap<object, { json: string; gzip?: Uint8Array }>()
   const requests = new Counter({
     name: 'http_requests_total',
     help: 'HTTP requests by method, route and status',
@@ -167,19 +170,28 @@ export function httpPlugin({
         return reply(500, 'INTERNAL', 'internal error')
       })
       .onAfterHandle({ as: 'global' }, ({ responseValue, request, set }) => {
-        if (!request.headers.get('accept-encoding')?.includes('gzip')) return
         // a value returned with status(code, value) carries its own status
         const custom = responseValue instanceof ElysiaCustomStatusResponse
         const value: unknown = custom ? responseValue.response : responseValue
         const isJson =
           value !== null && typeof value === 'object' && [Object, Array].includes(value.constructor as never)
         if (!isJson) return
-        const json = JSON.stringify(value)
-        if (json.length < COMPRESS_FROM_BYTES) return
-        set.headers['content-encoding'] = 'gzip'
+        const gzip = request.headers.get('accept-encoding')?.includes('gzip') ?? false
+        let body = encoded.get(value)
+        if (!body) {
+          if (!gzip) return
+          const json = JSON.stringify(value)
+          if (json.length < COMPRESS_FROM_BYTES) return
+          body = { json }
+          encoded.set(value, body)
+        }
         set.headers['content-type'] = 'application/json; charset=utf-8'
-        set.headers.vary = set.headers.vary ? `${set.headers.vary}, accept-encoding` : 'accept-encoding'
-        return new Response(Bun.gzipSync(json), {
+        if (gzip) {
+          set.headers['content-encoding'] = 'gzip'
+          set.headers.vary = set.headers.vary ? `${set.headers.vary}, accept-encoding` : 'accept-encoding'
+          body.gzip ??= Bun.gzipSync(body.json)
+        }
+        return new Response(gzip ? body.gzip : body.json, {
           status: custom ? Number(responseValue.code) : Number(set.status ?? 200),
           headers: set.headers as Record<string, string>,
         })
