@@ -24,12 +24,9 @@ import { percentile } from './load'
 
 export type ProbeItem = {
   label: string
-  /** `sql`: a raw statement (an alternative to try) run with `params`, its rows' message_id kept */
-  kind: 'search' | 'usage' | 'hierarchy' | 'sql'
+  kind: 'search' | 'usage' | 'hierarchy'
   query?: Record<string, unknown>
   projectId?: string
-  sql?: string
-  params?: Record<string, string | number>
 }
 export type ProbeSpec = { db: string; userId: string; repeat: number; items: ProbeItem[] }
 export type ProbeStatement = { sql: string /** per request */; calls: number; msPerRequest: number; plan: string[] }
@@ -41,10 +38,8 @@ export type ProbeResult = {
   jsonMs: number
   bytes: number
   statements: ProbeStatement[]
-  /** message ids of a search answer (or of a `sql` item's rows), in order */
+  /** message ids of a search answer, in order */
   ids?: string[]
-  /** a `sql` item's first row when it has no message_id (e.g. a count) */
-  first?: unknown
 }
 
 type Timing = { ms: number; calls: number; args: unknown[] }
@@ -95,7 +90,6 @@ if (import.meta.main) {
     createConversationService(createConversationRepository(db)),
   )
   const call = async (item: ProbeItem): Promise<unknown> => {
-    if (item.kind === 'sql') return db.$client.prepare(item.sql as string).all(item.params ?? {})
     if (item.kind === 'search') return search.search(actor, item.query as never)
     if (item.kind === 'usage') return analytics.usage(actor, item.query as never)
     return hierarchy.hierarchy(actor, item.projectId as string, {})
@@ -141,16 +135,10 @@ if (import.meta.main) {
         }
       })
       .sort((a, b) => b.msPerRequest - a.msPerRequest)
-    const rows =
-      item.kind === 'sql'
-        ? (answer as Record<string, unknown>[])
-        : item.kind === 'search'
-          ? (answer as { items: Record<string, unknown>[] }).items
-          : []
+    const rows = item.kind === 'search' ? (answer as { items: Record<string, unknown>[] }).items : []
     results.push({
       label: item.label,
       ids: rows.length && 'message_id' in (rows[0] as object) ? rows.map((r) => String(r.message_id)) : undefined,
-      first: item.kind === 'sql' && rows.length && !('message_id' in (rows[0] as object)) ? rows[0] : undefined,
       p50: percentile(samples, 0.5),
       mean: samples.reduce((a, b) => a + b, 0) / samples.length,
       min: samples[0] as number,

@@ -23,7 +23,8 @@ export function summarise(profile: Profile) {
   const parent = new Map<number, number>()
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
   const keyOf = (n: Node) => {
-    const url = n.callFrame.url.replace(/^.*\/work\/main\//, '').replace(/^file:\/\//, '')
+    // relative to the checkout, wherever it is (node_modules may be a link to another one)
+    const url = n.callFrame.url.replace(/^file:\/\//, '').replace(/^\/.*?\/((?:src|bench|node_modules)\/)/, '$1')
     return `${n.callFrame.functionName || '(anonymous)'} ${url ? `${url}:${n.callFrame.lineNumber + 1}` : ''}`.trim()
   }
   const self = new Map<string, number>()

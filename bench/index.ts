@@ -61,8 +61,10 @@ const usage = `usage: bun bench/index.ts [${PARTS.join('] [')}]
   import   import throughput vs raw bun:sqlite inserts, peak RSS on --rss-gb GB (0 skips it), ccusage ${CCUSAGE_VERSION} beside it
   http     GET /health vs a bare Bun.serve; conversation and message lists p99 at 64 connections
   search   GET /api/search p95 at --clients 16 over --messages 1000000 (rare, common, two words, phrase, prefix*,
-           role filter), each kind at 1 connection beside the in-process service call, statements and plans
-  usage    GET /api/analytics/usage (group_by day and model, 90 days, Europe/Paris) p95 at --clients 16, same corpus
+           role filter): repeated queries (read cache) and cold (each request a distinct query), each kind cold at 1
+           connection beside the in-process service call, statements and plans
+  usage    GET /api/analytics/usage (group_by day and model, 90 days) p95 at --clients 16, same corpus: repeated
+           (Europe/Paris) and cold (each request a distinct range or zone)
   hierarchy  GET /api/projects/:id/hierarchy p95 at 4 connections (200 workspaces, 20 machines, 10,000 sessions)
   events   POST /api/events (1,000 events a request) events/s vs raw inserts; POST /api/hooks/claude-code p99 at 8
   live     --subscribers 1000 SSE subscribers, --live-events 200 hooks 20 ms apart: delivery p50/p99, disconnects, RSS

@@ -24,6 +24,9 @@ export type Load = {
   errorKinds?: { connect: number; read: number; write: number; timeout: number }
   /** per request tag (bench/loadgen.ts only) */
   byTag?: Record<string, Stats>
+  /** distinct paths (bench/loadgen.ts only): how many were asked, warm-up included; whether they ran out */
+  used?: number
+  exhausted?: boolean
 }
 
 export type LoadSpec = {
@@ -160,12 +163,17 @@ export async function runLoadgen(spec: LoadgenSpec, scratch: string): Promise<Lo
     non2xx: r.non2xx,
     errors: r.errors,
     byTag: r.byTag,
+    used: r.used,
+    exhausted: r.exhausted,
   }
 }
 
 export const describeLoad = (l: Load) =>
   `${fmtInt(l.rps)} req/s, p50 ${fmt(l.p50, 2)} ms, p95 ${fmt(l.p95, 2)} ms, p99 ${fmt(l.p99, 2)} ms, max ${fmt(l.max, 1)} ms, ${fmtInt(l.requests)} requests` +
-  (l.non2xx || l.errors ? `, ${fmtInt(l.non2xx)} non-2xx, ${fmtInt(l.errors)} errors` : '')
+  (l.non2xx || l.errors ? `, ${fmtInt(l.non2xx)} non-2xx, ${fmtInt(l.errors)} errors` : '') +
+  (l.used !== undefined
+    ? `, ${fmtInt(l.used)} distinct paths asked${l.exhausted ? ' (all of them: the run ended early)' : ''}`
+    : '')
 
 /** A note when some answers were not 2xx or failed: the figures then measure errors, not the route. */
 export const loadProblems = (l: Load) =>

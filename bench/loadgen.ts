@@ -9,8 +9,12 @@
  *
  * spec: { url, headers, connections, seconds, warmupSeconds, requests } where requests is
  *   { kind: 'get', paths: [{ path, tag }] }          rotating (each connection starting at a different place)
+ *   { kind: 'distinct', paths: [{ path, tag }] }     each path once, in order, over the warm-up and the run: no
+ *                                                    answer can come from a cache; the run ends early (exhausted)
+ *                                                    when they run out
  *   { kind: 'events', tag } | { kind: 'hooks', tag }  POST bodies built per request, with ids unique to tag and request
- * Prints one JSON line: counts, request rate, and p50/p90/p95/p99/max/mean overall and per tag.
+ * Prints one JSON line: counts, request rate, and p50/p90/p95/p99/max/mean overall and per tag (for `distinct`, also
+ * how many paths were asked and whether they ran out).
  */
 import { readFileSync } from 'node:fs'
 import { batchEvent } from './api-seed'
@@ -18,6 +22,7 @@ import { percentile } from './load'
 
 export type LoadRequests =
   | { kind: 'get'; paths: { path: string; tag: string }[] }
+  | { kind: 'distinct'; paths: { path: string; tag: string }[] }
   | { kind: 'events'; tag: string }
   | { kind: 'hooks'; tag: string }
 export type LoadgenSpec = {
@@ -38,6 +43,9 @@ export type LoadgenResult = {
   bytes: number
   overall: Stats
   byTag: Record<string, Stats>
+  /** `distinct`: paths asked so far (warm-up included), and whether the run stopped because they ran out */
+  used?: number
+  exhausted?: boolean
 }
 
 const TEST_OUTPUT = `bun test v1.4.5\n\nsrc/modules/search.test.ts:\n${'(pass) search > ranks by bm25 [1.20ms]\n(pass) search > phrases [0.84ms]\n'.repeat(6)} 48 pass\n 0 fail\nRan 48 tests across 6 files. [412.00ms]`
@@ -75,6 +83,10 @@ function stats(sorted: Float64Array): Stats {
   }
 }
 
+/** `distinct`: the next path to ask, over the warm-up and the measured run */
+let cursor = 0
+let exhausted = false
+
 async function run(spec: LoadgenSpec, seconds: number, phase: string) {
   const r = spec.requests
   const latencies: number[] = []
@@ -84,8 +96,13 @@ async function run(spec: LoadgenSpec, seconds: number, phase: string) {
   let bytes = 0
   let counter = 0
   const deadline = performance.now() + seconds * 1000
-  const next = (worker: number): { path: string; tag: string; init: RequestInit } => {
+  const next = (worker: number): { path: string; tag: string; init: RequestInit } | undefined => {
     const n = ++counter
+    if (r.kind === 'distinct') {
+      const p = r.paths[cursor++]
+      if (!p) exhausted = true
+      return p && { path: p.path, tag: p.tag, init: { headers: spec.headers } }
+    }
     if (r.kind === 'get') {
       const p = r.paths[(n + worker * 7) % r.paths.length] as { path: string; tag: string }
       return { path: p.path, tag: p.tag, init: { headers: spec.headers } }
@@ -104,7 +121,9 @@ async function run(spec: LoadgenSpec, seconds: number, phase: string) {
   await Promise.all(
     Array.from({ length: spec.connections }, async (_, worker) => {
       while (performance.now() < deadline) {
-        const { path, tag, init } = next(worker)
+        const request = next(worker)
+        if (!request) break
+        const { path, tag, init } = request
         const t = performance.now()
         try {
           const res = await fetch(`${spec.url}${path}`, init)
@@ -134,6 +153,7 @@ async function run(spec: LoadgenSpec, seconds: number, phase: string) {
     bytes,
     overall: stats(Float64Array.from(latencies).sort()),
     byTag: Object.fromEntries(Object.entries(byTag).map(([k, v]) => [k, stats(Float64Array.from(v).sort())])),
+    ...(r.kind === 'distinct' && { used: Math.min(cursor, r.paths.length), exhausted }),
   }
   return result
 }
