@@ -8,11 +8,11 @@ import { openDatabase } from '../src/db/client'
 import { createReadCache } from '../src/lib/read-cache'
 import { makeApp } from './helpers'
 
-function setup(maxEntries?: number) {
+function setup(maxBytes?: number) {
   const path = join(mkdtempSync(join(tmpdir(), 'read-cache-')), 'db.sqlite')
   const db = openDatabase(path)
   db.$client.run('CREATE TABLE t (n INTEGER)')
-  const cache = createReadCache(db, maxEntries)
+  const cache = createReadCache(db, maxBytes)
   let computed = 0
   const count = () =>
     cache.remember(['count'], async () => {
@@ -52,20 +52,28 @@ describe('read cache', () => {
   })
 
   it('keys by every part of the key, and evicts the least recently used beyond its size', async () => {
-    const { cache } = setup(2)
+    const answer = (k: string) => k.repeat(98) // 100 bytes as JSON
+    const { cache } = setup(800) // eight answers, and none over 100 bytes
     const calls: string[] = []
     const get = (k: string) =>
       cache.remember(['k', k], async () => {
         calls.push(k)
-        return k
+        return answer(k)
       })
-    await get('a')
-    await get('b')
+    for (const k of 'abcdefgh') await get(k)
     await get('a') // a is now the most recent
-    await get('c') // evicts b
+    await get('i') // evicts b
     await get('a')
     await get('b')
-    expect(calls).toEqual(['a', 'b', 'c', 'b'])
+    expect(calls.join('')).toBe('abcdefghib')
+    const big = () =>
+      cache.remember(['big'], async () => {
+        calls.push('big')
+        return 'x'.repeat(101)
+      })
+    await big()
+    await big()
+    expect(calls.filter((c) => c === 'big')).toHaveLength(2) // over an eighth of the budget: never kept
   })
 
   it('does not keep a failure', async () => {

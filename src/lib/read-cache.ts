@@ -1,11 +1,12 @@
 import type { Db } from '../db/client'
 
 /**
- * Answers of read-only reports (search, usage), reused until the database changes: a commit by this connection
+ * Answers of read-only reports (search, usage, a project's hierarchy), reused until the database changes: a commit by this connection
  * (its total_changes() moves) or by any other (data_version moves) empties it. Dashboards and teammates asking
- * for the same report between two writes then cost one query, not one each.
+ * for the same report between two writes then cost one query, not one each. At most `maxBytes` of answers (as JSON)
+ * are kept, the least recently used leaving first.
  */
-export function createReadCache(db: Db, maxEntries = 256) {
+export function createReadCache(db: Db, maxBytes = 64 * 1024 * 1024) {
   const state = db.$client.query<{ changes: number; version: number }, []>(
     'SELECT total_changes() AS changes, data_version AS version FROM pragma_data_version',
   )
@@ -14,7 +15,9 @@ export function createReadCache(db: Db, maxEntries = 256) {
     return `${s?.changes}:${s?.version}`
   }
   let version = ''
-  const entries = new Map<string, unknown>()
+  // insertion order is recency order: a hit moves its key to the end, eviction takes from the front
+  const entries = new Map<string, { value: unknown; bytes: number }>()
+  let bytes = 0
 
   return {
     /** The cached answer for `key`, or compute's (kept unless the database changed while it ran). */
@@ -22,20 +25,27 @@ export function createReadCache(db: Db, maxEntries = 256) {
       const before = versionNow()
       if (before !== version) {
         entries.clear()
+        bytes = 0
         version = before
       }
       const id = JSON.stringify(key)
-      if (entries.has(id)) {
-        const hit = entries.get(id) as T
-        // most recently used last: the first key is the one to evict
+      const hit = entries.get(id)
+      if (hit) {
         entries.delete(id)
         entries.set(id, hit)
-        return hit
+        return hit.value as T
       }
       const value = await compute()
-      if (versionNow() === before) {
-        entries.set(id, value)
-        if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string)
+      if (versionNow() !== before) return value
+      // the size of its JSON stands for the memory an answer holds; one answer takes at most an eighth
+      const size = JSON.stringify(value).length
+      if (size > maxBytes / 8) return value
+      entries.set(id, { value, bytes: size })
+      bytes += size
+      for (const [oldest, entry] of entries) {
+        if (bytes <= maxBytes) break
+        entries.delete(oldest)
+        bytes -= entry.bytes
       }
       return value
     },

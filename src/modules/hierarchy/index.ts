@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import { ErrorBody } from '../../lib/errors'
 import { IdParams, SECURITY } from '../../lib/models'
+import type { ReadCache } from '../../lib/read-cache'
 import type { AuthGuard } from '../auth/guard'
 import { ConversationModel } from '../conversations/model'
 import { HierarchyModel } from './model'
@@ -9,7 +10,15 @@ import { type HierarchyService, toMachine, toProject, toWorkspace } from './serv
 const common = { 401: 'error', 422: 'error', 429: 'error' } as const
 
 /** Projects → machines → workspaces → sessions: upserts from clients, and the views teams read. */
-export const hierarchyModule = ({ hierarchy, guard }: { hierarchy: HierarchyService; guard: AuthGuard }) =>
+export const hierarchyModule = ({
+  hierarchy,
+  reads,
+  guard,
+}: {
+  hierarchy: HierarchyService
+  reads: ReadCache
+  guard: AuthGuard
+}) =>
   new Elysia({ name: 'hierarchy', prefix: '/api', detail: { tags: ['hierarchy'], security: SECURITY } })
     .use(guard)
     .model(HierarchyModel)
@@ -86,18 +95,25 @@ export const hierarchyModule = ({ hierarchy, guard }: { hierarchy: HierarchyServ
       response: { 200: 'hierarchy.Project', 404: 'error', ...common },
       detail: { summary: 'One project' },
     })
-    .get('/projects/:id/hierarchy', ({ user, params, query }) => hierarchy.hierarchy(user, params.id, query), {
-      role: 'viewer',
-      params: IdParams,
-      query: 'hierarchy.HierarchyQuery',
-      response: { 200: 'hierarchy.Hierarchy', 404: 'error', ...common },
-      detail: {
-        summary: 'Machines → workspaces → sessions (with event counts) of a project, in two queries',
-        description:
-          'Each workspace lists its session count and its latest sessions (sessions_per_workspace, default 10); ' +
-          'page through the rest with GET /api/conversations?workspace_id=.',
+    .get(
+      '/projects/:id/hierarchy',
+      ({ user, params, query }) =>
+        reads.remember(['hierarchy', user.id, user.role, params.id, query], () =>
+          hierarchy.hierarchy(user, params.id, query),
+        ),
+      {
+        role: 'viewer',
+        params: IdParams,
+        query: 'hierarchy.HierarchyQuery',
+        response: { 200: 'hierarchy.Hierarchy', 404: 'error', ...common },
+        detail: {
+          summary: 'Machines → workspaces → sessions (with event counts) of a project, in two queries',
+          description:
+            'Each workspace lists its session count and its latest sessions (sessions_per_workspace, default 10); ' +
+            'page through the rest with GET /api/conversations?workspace_id=.',
+        },
       },
-    })
+    )
     .post('/sessions', ({ user, body }) => hierarchy.upsertSession(user, body), {
       role: 'member',
       body: 'hierarchy.SessionUpsert',
