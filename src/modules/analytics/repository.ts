@@ -75,11 +75,12 @@ export function createAnalyticsRepository(db: Db) {
     return sql`(u.bucket * ${BUCKET_MS} + ${offset}) / ${DAY_MS}`
   }
   return {
-    /** The first and last bucket holding usage in the filter's range (null when there is none). */
-    async usageSpan(f: UsageFilter) {
+    /** The owner's first and last bucket holding usage (null when there is none): two seeks in the primary key. */
+    async usageSpan(ownerId: string | null) {
+      const own = ownerId !== null ? sql`WHERE owner_id = ${ownerId}` : sql``
       return firstRow<{ first: number | null; last: number | null }>(
         db,
-        sql`SELECT min(u.bucket) AS first, max(u.bucket) AS last FROM (${usageSource(f)}) u`,
+        sql`SELECT (SELECT min(bucket) FROM usage_rollup ${own}) AS first, (SELECT max(bucket) FROM usage_rollup ${own}) AS last`,
       )
     },
     /** Usage summed per key and model: local days (given the zone's offsets), models, projects or conversations. */

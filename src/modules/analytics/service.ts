@@ -82,9 +82,13 @@ export function createAnalyticsService(repo: AnalyticsRepository) {
       const byTime = groupBy === 'day' || groupBy === 'week' || groupBy === 'month'
       let rows: UsageRow[] = []
       if (byTime) {
-        const span = await repo.usageSpan(filter)
-        if (span?.first != null && span.last != null)
-          rows = await repo.usage(filter, { day: offsetSegments(span.first, span.last, tz) })
+        // the zone's offsets are needed over the range asked for, or over all the data when a bound is open
+        const span =
+          filter.from === undefined || filter.to === undefined ? await repo.usageSpan(filter.ownerId) : undefined
+        const first = filter.from !== undefined ? Math.floor(filter.from / BUCKET_MS) : span?.first
+        const last = filter.to !== undefined ? Math.floor(filter.to / BUCKET_MS) : span?.last
+        if (first != null && last != null && first <= last)
+          rows = await repo.usage(filter, { day: offsetSegments(first, last, tz) })
       } else rows = await repo.usage(filter, groupBy as 'model' | 'project' | 'conversation')
       const keyOf = (r: UsageRow) => {
         if (!byTime) return r.key
