@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
@@ -323,6 +323,16 @@ describe('POST /api/files streams the upload to disk', () => {
     expect(readdirSync(config.dataDir)).toEqual(['uploads'])
     expect(readdirSync(join(config.dataDir, 'uploads')).sort()).toEqual([...ids].sort())
     expect(existsSync('/etc/passwd') && readFileSync('/etc/passwd').equals(content)).toBe(false)
+  })
+
+  it('removes uploads a crash cut off when it starts, and keeps the complete ones', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'observatory-parts-'))
+    mkdirSync(join(dataDir, 'uploads'))
+    writeFileSync(join(dataDir, 'uploads', 'cut-off.part'), '{"half":')
+    writeFileSync(join(dataDir, 'uploads', 'complete'), '{"a":1}\n')
+    await makeApp({ DATA_DIR: dataDir })
+    expect(readdirSync(join(dataDir, 'uploads'))).toEqual(['complete'])
+    rmSync(dataDir, { recursive: true, force: true })
   })
 
   it('takes source_key before or after the file, and the Eden client as before', async () => {

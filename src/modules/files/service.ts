@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { mkdir, open, readdir, realpath, rename, stat, unlink } from 'node:fs/promises'
 import { join, sep } from 'node:path'
 import { type Actor, ownerScope } from '../../lib/actor'
@@ -121,6 +122,9 @@ export function createFileService({
   maxUploadBytes: number
   importRoots: string[]
 }) {
+  // an upload cut off by a crash left its `.part` behind: nothing will ever finish it
+  if (existsSync(uploadsDir))
+    for (const name of readdirSync(uploadsDir)) if (name.endsWith('.part')) rmSync(join(uploadsDir, name))
   const toFile = async (r: FileRow): Promise<FileDto> => ({
     id: r.id,
     name: r.name,
