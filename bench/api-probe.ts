@@ -5,7 +5,8 @@
  *
  *   bun bench/api-probe.ts <spec.json>
  *
- * spec: { db, userId, repeat, items: [{ label, kind: 'search' | 'usage' | 'hierarchy', query?, projectId? }] }
+ * spec: { db, userId, repeat, items: [{ label, kind: 'search' | 'usage' | 'hierarchy', query?, projectId? }] } (a
+ * hierarchy's query: { sessions_per_workspace? })
  * Prints one JSON line: per item the service time (p50, mean, min), JSON.stringify time and bytes of the answer, and
  * per statement its time per call and query plan.
  */
@@ -92,7 +93,7 @@ if (import.meta.main) {
   const call = async (item: ProbeItem): Promise<unknown> => {
     if (item.kind === 'search') return search.search(actor, item.query as never)
     if (item.kind === 'usage') return analytics.usage(actor, item.query as never)
-    return hierarchy.hierarchy(actor, item.projectId as string, {})
+    return hierarchy.hierarchy(actor, item.projectId as string, (item.query ?? {}) as never)
   }
   const results: ProbeResult[] = []
   for (const item of spec.items) {

@@ -8,6 +8,7 @@
  *   bun bench/api-seed.ts user <db>                                     a member user and an API key only
  *   bun bench/api-seed.ts corpus <db> [--messages 1000000] [--conversations 2000] [--seed 42]
  *   bun bench/api-seed.ts hierarchy <db> [--workspaces 200] [--machines 20] [--sessions 10000] [--events 50000]
+ *                                        [--projects 1]   that many projects of that size, plus 4 small ones
  *   bun bench/api-seed.ts events-floor <db> [--batches 200]             the floor of POST /api/events
  *
  * The user is a member (not an admin), so every query is scoped to its owner as for any user of a team install; its
@@ -520,6 +521,8 @@ function seedCorpus(dbPath: string, total: number, conversationCount: number, se
 
 export type HierarchyResult = SeededUser & {
   projectId: string
+  /** every project of the given size, `projectId` first (`--projects`, default 1) */
+  projectIds: string[]
   workspaces: number
   machines: number
   sessions: number
@@ -531,7 +534,7 @@ export type HierarchyResult = SeededUser & {
 function seedHierarchy(
   db: Db,
   user: SeededUser,
-  o: { workspaces: number; machines: number; sessions: number; events: number; seed: number },
+  o: { workspaces: number; machines: number; sessions: number; events: number; seed: number; projects: number },
 ) {
   const started = performance.now()
   const sqlite = db.$client
@@ -577,11 +580,14 @@ function seedHierarchy(
   const others = Array.from({ length: 4 }, () => ({ id: Bun.randomUUIDv7(), repo: `${text.word()}-${rng.hex(4)}` }))
   type Ws = { id: string; projectId: string; machineId: string; path: string }
   const spaces: Ws[] = []
-  for (let i = 0; i < o.workspaces; i++) {
-    const m = machines[i % machines.length] as (typeof machines)[number]
-    const path = `/home/${m.hostname}/src/shop-${Math.floor(i / machines.length)}`
-    spaces.push({ id: wsId(`${ownerId}\u0000${m.id}\u0000${path}`), projectId, machineId: m.id, path })
-  }
+  /** the workspaces of a project of the given size: `/home/<host>/src/<dir>-<k>`, round-robin over the machines */
+  const spacesOf = (id: string, dir: string) =>
+    Array.from({ length: o.workspaces }, (_, i): Ws => {
+      const m = machines[i % machines.length] as (typeof machines)[number]
+      const path = `/home/${m.hostname}/src/${dir}-${Math.floor(i / machines.length)}`
+      return { id: wsId(`${ownerId}\u0000${m.id}\u0000${path}`), projectId: id, machineId: m.id, path }
+    })
+  spaces.push(...spacesOf(projectId, 'shop'))
   const otherSpaces: Ws[] = others.flatMap((p, j) =>
     machines.slice(0, 5).map((m) => {
       const path = `/home/${m.hostname}/src/${p.repo}-${j}`
@@ -591,6 +597,88 @@ function seedHierarchy(
   let messages = 0
   let events = 0
   const sessionIds: string[] = []
+  const projectIds = [projectId]
+  const eventsPerSession = o.events / o.sessions
+  /** one session of workspace w: its conversation (a short transcript) and its hook events, with its aggregates */
+  const seedSession = (w: Ws, id: string) => {
+    let t = now - Math.floor(rng.next() * 90 * DAY_MS)
+    const prompt = text.prose(rng.int(1, 3))
+    insertConversation.run(id, ownerId, prompt.slice(0, 200), w.path, 'main', w.id, t, t, t)
+    // a short transcript: prompt, response, tool use, result, response
+    let parent: string | null = null
+    const model = rng.pick(MAIN_MODELS)
+    for (let k = 0; k < 5; k++) {
+      const mid = rng.uuid()
+      const role = k % 2 === 0 ? 'user' : 'assistant'
+      const body = k === 0 ? prompt : text.prose(rng.int(1, 4))
+      const u =
+        role === 'assistant' ? [rng.int(1, 40), rng.int(8, 2500), rng.int(0, 8000), rng.int(4000, 120_000)] : null
+      const cost = u
+        ? pricing.costOf(model, {
+            inputTokens: u[0] as number,
+            outputTokens: u[1] as number,
+            cacheCreationTokens: u[2] as number,
+            cacheReadTokens: u[3] as number,
+          })
+        : 0
+      t += rng.int(1000, 60_000)
+      insertMessage.run(
+        mid,
+        ownerId,
+        id,
+        parent,
+        role,
+        role,
+        JSON.stringify(role === 'user' ? body : [{ type: 'text', text: body }]),
+        body,
+        role === 'assistant' ? model : null,
+        u ? `msg_01${rng.b62(22)}:req_011${rng.b62(21)}` : null,
+        u?.[0] ?? 0,
+        u?.[1] ?? 0,
+        u?.[2] ?? 0,
+        u?.[3] ?? 0,
+        cost,
+        t,
+        now,
+      )
+      parent = mid
+      messages++
+    }
+    // hook events: SessionStart, then tool calls, then Stop
+    const n = Math.max(2, Math.round(eventsPerSession * rng.skewed(1, 2)))
+    t -= 4 * 60_000
+    for (let e = 0; e < n; e++) {
+      const type = e === 0 ? 'SessionStart' : e === n - 1 ? 'Stop' : e % 2 ? 'PreToolUse' : 'PostToolUse'
+      const tool = type.endsWith('ToolUse') ? rng.pick(TOOLS) : null
+      const toolUseId = tool ? `toolu_01${rng.b62(22)}` : null
+      const payload = {
+        session_id: id,
+        transcript_path: `/home/dev/.claude/projects/${w.path.replaceAll('/', '-')}/${id}.jsonl`,
+        cwd: w.path,
+        permission_mode: 'default',
+        hook_event_name: type,
+        ...(tool && { tool_name: tool, tool_use_id: toolUseId, tool_input: { command: `bun test ${text.word()}` } }),
+      }
+      t += rng.int(500, 30_000)
+      insertEvent.run(
+        Bun.randomUUIDv7(),
+        ownerId,
+        `hook:${sha256(JSON.stringify(payload))}`,
+        type,
+        id,
+        w.id,
+        w.machineId,
+        w.projectId,
+        tool,
+        toolUseId,
+        JSON.stringify(payload),
+        t,
+        t,
+      )
+      events++
+    }
+    refreshConversationAggregates(db, id, now)
+  }
   sqlite.transaction(() => {
     insertProject.run(
       projectId,
@@ -616,94 +704,42 @@ function seedHierarchy(
     for (const m of machines) insertMachine.run(m.id, ownerId, m.hostname, m.os, now, now - 90 * DAY_MS)
     for (const w of [...spaces, ...otherSpaces])
       insertWorkspace.run(w.id, ownerId, w.projectId, w.machineId, w.path, 'main', now, now - 90 * DAY_MS)
-    const eventsPerSession = o.events / o.sessions
     for (let s = 0; s < o.sessions + o.sessions / 10; s++) {
       // a tenth more sessions in the other projects
       const w = (s < o.sessions ? spaces[Math.floor(spaces.length * rng.next() ** 1.5)] : rng.pick(otherSpaces)) as Ws
       const id = rng.uuid()
       if (s < o.sessions) sessionIds.push(id)
-      let t = now - Math.floor(rng.next() * 90 * DAY_MS)
-      const prompt = text.prose(rng.int(1, 3))
-      insertConversation.run(id, ownerId, prompt.slice(0, 200), w.path, 'main', w.id, t, t, t)
-      // a short transcript: prompt, response, tool use, result, response
-      let parent: string | null = null
-      const model = rng.pick(MAIN_MODELS)
-      for (let k = 0; k < 5; k++) {
-        const mid = rng.uuid()
-        const role = k % 2 === 0 ? 'user' : 'assistant'
-        const body = k === 0 ? prompt : text.prose(rng.int(1, 4))
-        const u =
-          role === 'assistant' ? [rng.int(1, 40), rng.int(8, 2500), rng.int(0, 8000), rng.int(4000, 120_000)] : null
-        const cost = u
-          ? pricing.costOf(model, {
-              inputTokens: u[0] as number,
-              outputTokens: u[1] as number,
-              cacheCreationTokens: u[2] as number,
-              cacheReadTokens: u[3] as number,
-            })
-          : 0
-        t += rng.int(1000, 60_000)
-        insertMessage.run(
-          mid,
-          ownerId,
-          id,
-          parent,
-          role,
-          role,
-          JSON.stringify(role === 'user' ? body : [{ type: 'text', text: body }]),
-          body,
-          role === 'assistant' ? model : null,
-          u ? `msg_01${rng.b62(22)}:req_011${rng.b62(21)}` : null,
-          u?.[0] ?? 0,
-          u?.[1] ?? 0,
-          u?.[2] ?? 0,
-          u?.[3] ?? 0,
-          cost,
-          t,
-          now,
-        )
-        parent = mid
-        messages++
+      seedSession(w, id)
+    }
+    // further projects of the same size (workspaces on the same machines), after the others: the first project's rows
+    // are the same whatever their number
+    for (let p = 2; p <= o.projects; p++) {
+      const id = Bun.randomUUIDv7()
+      projectIds.push(id)
+      const repo = `shop-${p}`
+      insertProject.run(
+        id,
+        ownerId,
+        `https://github.com/acme/${repo}`,
+        repo,
+        `https://github.com/acme/${repo}`,
+        repo,
+        now,
+        now,
+      )
+      const mine = spacesOf(id, repo)
+      for (const w of mine)
+        insertWorkspace.run(w.id, ownerId, w.projectId, w.machineId, w.path, 'main', now, now - 90 * DAY_MS)
+      for (let s = 0; s < o.sessions; s++) {
+        const w = mine[Math.floor(mine.length * rng.next() ** 1.5)] as Ws
+        seedSession(w, rng.uuid())
       }
-      // hook events: SessionStart, then tool calls, then Stop
-      const n = Math.max(2, Math.round(eventsPerSession * rng.skewed(1, 2)))
-      t -= 4 * 60_000
-      for (let e = 0; e < n; e++) {
-        const type = e === 0 ? 'SessionStart' : e === n - 1 ? 'Stop' : e % 2 ? 'PreToolUse' : 'PostToolUse'
-        const tool = type.endsWith('ToolUse') ? rng.pick(TOOLS) : null
-        const toolUseId = tool ? `toolu_01${rng.b62(22)}` : null
-        const payload = {
-          session_id: id,
-          transcript_path: `/home/dev/.claude/projects/${w.path.replaceAll('/', '-')}/${id}.jsonl`,
-          cwd: w.path,
-          permission_mode: 'default',
-          hook_event_name: type,
-          ...(tool && { tool_name: tool, tool_use_id: toolUseId, tool_input: { command: `bun test ${text.word()}` } }),
-        }
-        t += rng.int(500, 30_000)
-        insertEvent.run(
-          Bun.randomUUIDv7(),
-          ownerId,
-          `hook:${sha256(JSON.stringify(payload))}`,
-          type,
-          id,
-          w.id,
-          w.machineId,
-          w.projectId,
-          tool,
-          toolUseId,
-          JSON.stringify(payload),
-          t,
-          t,
-        )
-        events++
-      }
-      refreshConversationAggregates(db, id, now)
     }
     sqlite.exec(`INSERT INTO messages_fts(messages_fts) VALUES('rebuild')`)
   })()
   return {
     projectId,
+    projectIds,
     workspaces: spaces.length,
     machines: machines.length,
     sessions: sessionIds.length,
@@ -783,6 +819,7 @@ if (import.meta.main) {
       sessions: { type: 'string', default: '10000' },
       events: { type: 'string', default: '50000' },
       batches: { type: 'string', default: '200' },
+      projects: { type: 'string', default: '1' },
     },
   })
   const [what, dbPath] = positionals
@@ -810,6 +847,7 @@ if (import.meta.main) {
       sessions: Number(values.sessions),
       events: Number(values.events),
       seed: Number(values.seed),
+      projects: Math.max(1, Number(values.projects)),
     })
     closeDatabase(db)
     result = { ...user, ...r }

@@ -1,11 +1,11 @@
 /**
  * Parts `search`, `usage`, `hierarchy` and `events`: the real server (`bun src/index.ts`, a child process) on data
  * seeded before it starts (bench/api-seed.ts), loaded by bench/loadgen.ts (latencies as measured; wrk for the events/s
- * throughput, as its histogram adds coordinated-omission samples). Search and usage are loaded twice: repeated paths
- * (answered from the server's read cache between writes) and cold (each path once, never from the cache). Beside
- * each read route its in-process floor (the app's own service call on the same database, no HTTP, one at a time;
- * bench/api-probe.ts) with each statement's time and query plan, and beside POST /api/events the raw bun:sqlite
- * inserts of the same rows.
+ * throughput, as its histogram adds coordinated-omission samples). Search, usage and hierarchy are loaded twice:
+ * repeated paths (answered from the server's read cache between writes) and cold (each path once, never from the
+ * cache). Beside each read route its in-process floor (the app's own service call on the same database, no HTTP, one
+ * at a time; bench/api-probe.ts) with each statement's time and query plan, and beside POST /api/events the raw
+ * bun:sqlite inserts of the same rows.
  */
 import { Database } from 'bun:sqlite'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -40,7 +40,8 @@ export const EVENTS_PER_S = 20_000
 export const EVENTS_CONNECTIONS = 4
 export const HOOK_P99_MS = 20
 export const HOOK_CONNECTIONS = 8
-const HIERARCHY_SIZE = { workspaces: 200, machines: 20, sessions: 10_000, events: 50_000 }
+/** each project's size; the cold requests ask each (project, sessions_per_workspace) once */
+const HIERARCHY_SIZE = { projects: 6, workspaces: 200, machines: 20, sessions: 10_000, events: 50_000 }
 
 const seedScript = join(repoRoot, 'bench/api-seed.ts')
 const probeScript = join(repoRoot, 'bench/api-probe.ts')
@@ -706,6 +707,15 @@ export async function runUsagePart(o: ApiOptions): Promise<Outcome> {
 // ---------------------------------------------------------------------------------------------------------------
 // Part `hierarchy`.
 
+/** sessions_per_workspace of the cold requests: every value of this range once per project */
+const HIERARCHY_COLD_SPW = { min: 1, max: 60 }
+/** bands of sessions_per_workspace the cold loads report their latencies by */
+const HIERARCHY_BANDS = [15, 30, 45, 60]
+const spwBand = (k: number) => {
+  const i = HIERARCHY_BANDS.findIndex((hi) => k <= hi)
+  return `${i === 0 ? HIERARCHY_COLD_SPW.min : (HIERARCHY_BANDS[i - 1] as number) + 1}–${HIERARCHY_BANDS[i]}`
+}
+
 export async function runHierarchyPart(o: ApiOptions): Promise<Outcome> {
   const rows: Row[] = []
   const details: string[] = []
@@ -715,7 +725,7 @@ export async function runHierarchyPart(o: ApiOptions): Promise<Outcome> {
   const db = join(dataDir, 'observatory.db')
   const size = HIERARCHY_SIZE
   log(
-    `hierarchy: seeding ${size.workspaces} workspaces on ${size.machines} machines, ${fmtInt(size.sessions)} sessions ...`,
+    `hierarchy: seeding ${size.projects} projects of ${size.workspaces} workspaces on ${size.machines} machines, ${fmtInt(size.sessions)} sessions each ...`,
   )
   const { result: seed, seconds } = await seedData<HierarchyResult & { allEvents: number }>(
     [
@@ -729,24 +739,59 @@ export async function runHierarchyPart(o: ApiOptions): Promise<Outcome> {
       String(size.sessions),
       '--events',
       String(size.events),
+      '--projects',
+      String(size.projects),
       '--seed',
       String(o.seed),
     ],
     'seed hierarchy',
   )
-  const path = `/api/projects/${seed.projectId}/hierarchy`
+  const hierarchyPath = (projectId: string, spw?: number) =>
+    `/api/projects/${projectId}/hierarchy${spw === undefined ? '' : `?sessions_per_workspace=${spw}`}`
+  const path = hierarchyPath(seed.projectId)
+  // cold: each (project, sessions_per_workspace) once, shuffled; not the repeated request (the default is 10)
+  const spws = Array.from(
+    { length: HIERARCHY_COLD_SPW.max - HIERARCHY_COLD_SPW.min + 1 },
+    (_, i) => HIERARCHY_COLD_SPW.min + i,
+  )
+  const coldPaths = shuffled(
+    seed.projectIds.flatMap((id) =>
+      spws.flatMap((k) =>
+        id === seed.projectId && k === 10
+          ? []
+          : [{ path: hierarchyPath(id, k), tag: `sessions_per_workspace ${spwBand(k)}` }],
+      ),
+    ),
+    o.seed,
+  )
+  // in-process floor of the cold loads: the first project at the middle of each run of 5 values (their mean stands for
+  // the range's), and at both ends for the size of the answers
+  const grid = Array.from({ length: spws.length / 5 }, (_, i) => spws[i * 5 + 2] as number)
+  const ends = [HIERARCHY_COLD_SPW.min, HIERARCHY_COLD_SPW.max]
   const probed = await probe(
     db,
     seed.userId,
-    [{ label: 'hierarchy', kind: 'hierarchy', projectId: seed.projectId }],
+    [
+      { label: 'hierarchy', kind: 'hierarchy', projectId: seed.projectId },
+      ...[...grid, ...ends].map((k) => ({
+        label: `hierarchy sessions_per_workspace=${k}`,
+        kind: 'hierarchy' as const,
+        projectId: seed.projectId,
+        query: { sessions_per_workspace: k },
+      })),
+    ],
     5,
     scratch,
   )
   const p = probed[0] as ProbeResult
+  const gridProbes = probed.slice(1, 1 + grid.length)
+  const [first, last] = probed.slice(1 + grid.length) as [ProbeResult, ProbeResult]
+  const coldFloor = mean(gridProbes.map((r) => r.mean))
   const server = await observatory(dataDir)
   const headers = { 'x-api-key': seed.apiKey }
   const measure = makeMeasure(o, scratch, server.url, headers)
   let many: Load
+  let cold: Load
   let one: Load
   let bytes = 0
   let sessionsShown = 0
@@ -757,23 +802,36 @@ export async function runHierarchyPart(o: ApiOptions): Promise<Outcome> {
     bytes = text.length
     const body = JSON.parse(text) as { machines: { workspaces: { sessions: unknown[] }[] }[] }
     sessionsShown = body.machines.reduce((a, m) => a + m.workspaces.reduce((b, w) => b + w.sessions.length, 0), 0)
-    log(`hierarchy: GET ${path} (${fmtInt(bytes / 1024)} KiB), ${HIERARCHY_CONNECTIONS} connections ...`)
+    log(`hierarchy: GET ${path} (${fmtInt(bytes / 1024)} KiB) repeated, ${HIERARCHY_CONNECTIONS} connections ...`)
     many = await measure({ kind: 'get', paths: [{ path, tag: 'hierarchy' }] }, HIERARCHY_CONNECTIONS)
     log(`hierarchy:   ${describeLoad(many)}`)
+    log(
+      `hierarchy: cold, each request a distinct (project, sessions_per_workspace) (${fmtInt(coldPaths.length)} ready), ${HIERARCHY_CONNECTIONS} connections ...`,
+    )
+    cold = await measure({ kind: 'distinct', paths: coldPaths }, HIERARCHY_CONNECTIONS)
+    log(`hierarchy:   ${describeLoad(cold)}`)
     one = await measure(
-      { kind: 'get', paths: [{ path, tag: 'hierarchy' }] },
+      { kind: 'distinct', paths: coldPaths.slice(cold.used ?? coldPaths.length) },
       1,
       Math.max(2, Math.round(o.seconds / 3)),
       false,
     )
-    log(`hierarchy:   at 1 connection: ${describeLoad(one)}`)
+    log(`hierarchy:   distinct, at 1 connection: ${describeLoad(one)}`)
   } finally {
     await stopServer(server)
   }
+  const ranOut = (l: Load) => (l.exhausted ? '; the distinct requests ran out, the run ended early' : '')
+  const kib = (r: ProbeResult) => fmtInt(r.bytes / 1024)
+  const varies = `${size.projects} projects of this size × sessions_per_workspace ${HIERARCHY_COLD_SPW.min}–${HIERARCHY_COLD_SPW.max}, shuffled; answers ${kib(first)}–${kib(last)} KiB (${HIERARCHY_COLD_SPW.min} and ${HIERARCHY_COLD_SPW.max} in the first project)`
+  const bands = (l: Load) =>
+    HIERARCHY_BANDS.map((_, i) => {
+      const band = spwBand(HIERARCHY_BANDS[i] as number)
+      return `${band} ${fmt(l.byTag?.[`sessions_per_workspace ${band}`]?.p95 ?? Number.NaN, 0)} ms`
+    }).join(', ')
   rows.push(
     boundRow(
       'hierarchy',
-      `GET /api/projects/:id/hierarchy p95, ${HIERARCHY_CONNECTIONS} clients (${size.workspaces} workspaces, ${fmtInt(seed.sessions)} sessions)`,
+      `GET /api/projects/:id/hierarchy p95, ${HIERARCHY_CONNECTIONS} clients, repeated (answer reused between writes) (${size.workspaces} workspaces, ${fmtInt(seed.sessions)} sessions)`,
       many.p95,
       'ms',
       HIERARCHY_P95_MS,
@@ -781,33 +839,63 @@ export async function runHierarchyPart(o: ApiOptions): Promise<Outcome> {
         floor: `in-process ${fmt(p.mean, 1)} ms`,
         note:
           loadProblems(many) ??
-          `p50 ${fmt(many.p50, 1)} ms, p99 ${fmt(many.p99, 1)} ms, ${fmtInt(many.rps)} req/s; ${fmtInt(bytes / 1024)} KiB`,
+          `p50 ${fmt(many.p50, 1)} ms, p99 ${fmt(many.p99, 1)} ms, ${fmtInt(many.rps)} req/s; ${fmtInt(bytes / 1024)} KiB; the same path over and over: after the first ask, answered from the read cache`,
       },
     ),
-    infoRow('hierarchy', 'GET /api/projects/:id/hierarchy at 1 connection', `p50 ${fmt(one.p50, 1)} ms`, {
-      floor: `in-process ${fmt(p.mean, 1)} ms`,
-      ratio: fmt(one.mean / p.mean, 2),
-      note: loadProblems(one) ?? `mean ${fmt(one.mean, 1)} ms, ${fmtInt(one.rps)} req/s`,
-    }),
+    boundRow(
+      'hierarchy',
+      `GET /api/projects/:id/hierarchy p95, ${HIERARCHY_CONNECTIONS} clients, cold: each request a distinct (project, sessions_per_workspace)`,
+      cold.p95,
+      'ms',
+      HIERARCHY_P95_MS,
+      {
+        floor: `in-process ${fmt(coldFloor, 1)} ms`,
+        note:
+          loadProblems(cold) ??
+          `each request distinct (${fmtInt(cold.used ?? 0)} never asked before: ${varies}), so none answered from the cache; p50 ${fmt(cold.p50, 1)} ms, p99 ${fmt(cold.p99, 1)} ms, ${fmtInt(cold.rps)} req/s; p95 by sessions_per_workspace ${bands(cold)}${ranOut(cold)}`,
+      },
+    ),
+    infoRow(
+      'hierarchy',
+      'GET /api/projects/:id/hierarchy at 1 connection, cold (distinct requests)',
+      `p50 ${fmt(one.p50, 1)} ms`,
+      {
+        floor: `in-process ${fmt(coldFloor, 1)} ms`,
+        ratio: one.requests ? fmt(one.mean / coldFloor, 2) : '—',
+        note:
+          loadProblems(one) ??
+          `each request distinct (${fmtInt(one.used ?? 0)}, the next of the same list); mean ${fmt(one.mean, 1)} ms, p95 ${fmt(one.p95, 1)} ms, ${fmtInt(one.rps)} req/s${ranOut(one)}`,
+      },
+    ),
   )
   details.push(
-    `Data: one project with ${size.workspaces} workspaces over ${size.machines} machines and ${fmtInt(seed.sessions)} sessions (conversations linked to workspaces, 5 messages each, aggregates by refreshConversationAggregates), ${fmtInt(seed.events)} hook events in the project (${fmtInt(seed.allEvents)} in all), plus 4 small projects; seeded in ${fmt(seconds, 0)} s. The answer lists ${fmtInt(sessionsShown)} sessions, ${fmtInt(bytes / 1024)} KiB of JSON. Floor: the hierarchy service in-process (SQL and mapping; JSON.stringify of its answer took ${fmt(p.jsonMs, 1)} ms more).`,
-    statementDetails('hierarchy: statements and plans', probed, 4),
+    `Data: ${size.projects} projects, each with ${size.workspaces} workspaces over the same ${size.machines} machines and ${fmtInt(seed.sessions)} sessions (conversations linked to workspaces, 5 messages each, aggregates by refreshConversationAggregates), ${fmtInt(seed.events)} hook events in the first project (${fmtInt(seed.allEvents)} in all), plus 4 small projects; seeded in ${fmt(seconds, 0)} s. The first project's rows are those a one-project seed writes (the runs before this one); the others are asked by the cold loads only. The repeated answer (the first project, default sessions_per_workspace=10) lists ${fmtInt(sessionsShown)} sessions, ${fmtInt(bytes / 1024)} KiB of JSON.`,
+    `Load: bench/loadgen.ts, ${HIERARCHY_CONNECTIONS} connections, ${o.warmupSeconds} s warm-up then ${o.seconds} s. **Repeated**: ${code(path)} over and over; after the first ask the server answers it from its read cache until a write. **Cold**: every request (warm-up included) a (project, sessions_per_workspace) pair never asked of this server (${fmtInt(coldPaths.length)} in all: ${varies}), so the cache never answers; then 1 connection on the pairs left. Floor: the app's hierarchy service (no cache) in-process on the same database (SQL and mapping, mean of 5 after a warm-up): the repeated request (JSON.stringify of its answer took ${fmt(p.jsonMs, 1)} ms more), and for the cold loads the mean over sessions_per_workspace ${grid.join(', ')} (the middle of each run of 5 values) in the first project. The server runs one statement at a time, so at ${HIERARCHY_CONNECTIONS} clients a request waits for those ahead of it (≈ ${HIERARCHY_CONNECTIONS} × the service time).`,
+    [
+      '| sessions_per_workspace (first project) | in-process mean | JSON of the answer |',
+      '|---|---|---|',
+      `| 10 (default, the repeated request) | ${fmt(p.mean, 1)} ms | ${kib(p)} KiB |`,
+      ...[first, ...gridProbes, last].map(
+        (r) => `| ${r.label.replace('hierarchy sessions_per_workspace=', '')} | ${fmt(r.mean, 1)} ms | ${kib(r)} KiB |`,
+      ),
+    ].join('\n'),
+    statementDetails('hierarchy: statements and plans (the repeated request)', [p], 4),
   )
-  if (o.profile || many.p95 >= HIERARCHY_P95_MS) {
-    log('hierarchy: profiling the server under the same load ...')
+  const coldMisses = cold.p95 >= HIERARCHY_P95_MS
+  if (o.profile || coldMisses || many.p95 >= HIERARCHY_P95_MS) {
+    // a new server has an empty cache: the cold paths are cold again
+    const load: LoadRequests =
+      o.profile || coldMisses
+        ? { kind: 'distinct', paths: coldPaths }
+        : { kind: 'get', paths: [{ path, tag: 'hierarchy' }] }
+    const which = load.kind === 'distinct' ? 'cold (distinct requests)' : 'repeated'
+    log(`hierarchy: profiling the server under the ${which} load ...`)
     details.push(
       await profileServer(
         dataDir,
         'hierarchy-server.cpuprofile',
-        `the server under the hierarchy load, ${HIERARCHY_CONNECTIONS} clients`,
-        (s) =>
-          makeMeasure(o, scratch, s.url, headers)(
-            { kind: 'get', paths: [{ path, tag: 'hierarchy' }] },
-            HIERARCHY_CONNECTIONS,
-            Math.min(o.seconds, 8),
-            false,
-          ),
+        `the server under the hierarchy load, ${which}, ${HIERARCHY_CONNECTIONS} clients`,
+        (s) => makeMeasure(o, scratch, s.url, headers)(load, HIERARCHY_CONNECTIONS, Math.min(o.seconds, 8), false),
       ),
     )
   }

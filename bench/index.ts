@@ -65,7 +65,9 @@ const usage = `usage: bun bench/index.ts [${PARTS.join('] [')}]
            connection beside the in-process service call, statements and plans
   usage    GET /api/analytics/usage (group_by day and model, 90 days) p95 at --clients 16, same corpus: repeated
            (Europe/Paris) and cold (each request a distinct range or zone)
-  hierarchy  GET /api/projects/:id/hierarchy p95 at 4 connections (200 workspaces, 20 machines, 10,000 sessions)
+  hierarchy  GET /api/projects/:id/hierarchy p95 at 4 connections (200 workspaces, 20 machines, 10,000 sessions):
+           repeated (read cache) and cold (each request a distinct (project, sessions_per_workspace 1–60) of 6 such
+           projects), cold at 1 connection, beside the in-process service call
   events   POST /api/events (1,000 events a request) events/s vs raw inserts; POST /api/hooks/claude-code p99 at 8
   live     --subscribers 1000 SSE subscribers, --live-events 200 hooks 20 ms apart: delivery p50/p99, disconnects, RSS
   connections  GET /api/conversations?limit=50 at --connections 1000 for --seconds (default here 30) with wrk, vs a bare
