@@ -4,6 +4,19 @@ import { conversations } from '../../db/schema'
 
 export type ConversationRow = typeof conversations.$inferSelect
 export type NewConversationRow = typeof conversations.$inferInsert
+/** What a session upsert sets (every key given, null for unknown). */
+export type SessionRow = {
+  id: string
+  ownerId: string
+  workspaceId: string | null
+  title: string | null
+  titleSource: 'user' | null
+  gitBranch: string | null
+  projectPath: string | null
+  startedAt: number
+  createdAt: number
+  updatedAt: number
+}
 
 export type ConversationFilter = {
   /** null: every owner (admins) */
@@ -36,6 +49,41 @@ export function createConversationRepository(db: Db) {
     .select()
     .from(conversations)
     .where(and(eq(conversations.id, sql.placeholder('id')), eq(conversations.ownerId, sql.placeholder('ownerId'))))
+    .prepare()
+
+  // prepared once: hooks upsert their session on every call
+  const upsertSessionStatement = db
+    .insert(conversations)
+    .values({
+      id: sql.placeholder('id'),
+      ownerId: sql.placeholder('ownerId'),
+      source: 'claude-code',
+      workspaceId: sql.placeholder('workspaceId'),
+      title: sql.placeholder('title'),
+      titleSource: sql.placeholder('titleSource'),
+      gitBranch: sql.placeholder('gitBranch'),
+      projectPath: sql.placeholder('projectPath'),
+      startedAt: sql.placeholder('startedAt'),
+      createdAt: sql.placeholder('createdAt'),
+      updatedAt: sql.placeholder('updatedAt'),
+    })
+    .onConflictDoUpdate({
+      target: conversations.id,
+      set: {
+        workspaceId: sql`coalesce(excluded.workspace_id, ${conversations.workspaceId})`,
+        gitBranch: sql`coalesce(excluded.git_branch, ${conversations.gitBranch})`,
+        projectPath: sql`coalesce(${conversations.projectPath}, excluded.project_path)`,
+        title: sql`CASE WHEN excluded.title IS NOT NULL THEN excluded.title ELSE ${conversations.title} END`,
+        titleSource: sql`CASE WHEN excluded.title IS NOT NULL THEN 'user' ELSE ${conversations.titleSource} END`,
+      },
+      setWhere: sql`${conversations.ownerId} = excluded.owner_id AND (
+          (excluded.workspace_id IS NOT NULL AND excluded.workspace_id IS NOT ${conversations.workspaceId})
+          OR (excluded.git_branch IS NOT NULL AND excluded.git_branch IS NOT ${conversations.gitBranch})
+          OR (${conversations.projectPath} IS NULL AND excluded.project_path IS NOT NULL)
+          OR (excluded.title IS NOT NULL
+              AND (excluded.title IS NOT ${conversations.title} OR ${conversations.titleSource} IS NOT 'user')))`,
+    })
+    .returning()
     .prepare()
 
   const where = (f: ConversationFilter): SQL | undefined =>
@@ -75,28 +123,8 @@ export function createConversationRepository(db: Db) {
      * A row that would not change is not rewritten: hooks repeat what is known on every call, and an unchanged
      * upsert then costs a read, not a page written to the WAL.
      */
-    async upsertSession(row: NewConversationRow) {
-      const changed = db
-        .insert(conversations)
-        .values(row)
-        .onConflictDoUpdate({
-          target: conversations.id,
-          set: {
-            workspaceId: sql`coalesce(excluded.workspace_id, ${conversations.workspaceId})`,
-            gitBranch: sql`coalesce(excluded.git_branch, ${conversations.gitBranch})`,
-            projectPath: sql`coalesce(${conversations.projectPath}, excluded.project_path)`,
-            title: sql`CASE WHEN excluded.title IS NOT NULL THEN excluded.title ELSE ${conversations.title} END`,
-            titleSource: sql`CASE WHEN excluded.title IS NOT NULL THEN 'user' ELSE ${conversations.titleSource} END`,
-          },
-          setWhere: sql`${conversations.ownerId} = excluded.owner_id AND (
-            (excluded.workspace_id IS NOT NULL AND excluded.workspace_id IS NOT ${conversations.workspaceId})
-            OR (excluded.git_branch IS NOT NULL AND excluded.git_branch IS NOT ${conversations.gitBranch})
-            OR (${conversations.projectPath} IS NULL AND excluded.project_path IS NOT NULL)
-            OR (excluded.title IS NOT NULL
-                AND (excluded.title IS NOT ${conversations.title} OR ${conversations.titleSource} IS NOT 'user')))`,
-        })
-        .returning()
-        .get()
+    async upsertSession(row: SessionRow) {
+      const changed = upsertSessionStatement.get(row)
       return changed ?? byIdAndOwner.get({ id: row.id, ownerId: row.ownerId })
     },
     async update(id: string, patch: Partial<NewConversationRow>) {

@@ -96,7 +96,6 @@ export function createConversationService(repo: ConversationRepository) {
       const row = await repo.upsertSession({
         id: s.id,
         ownerId,
-        source: 'claude-code',
         workspaceId: s.workspaceId ?? null,
         title: s.title ?? null,
         titleSource: s.title ? 'user' : null,

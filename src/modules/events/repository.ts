@@ -48,6 +48,19 @@ export function createEventRepository(db: Db) {
     toolUseId: e.toolUseId ?? null,
     payload: JSON.stringify(e.payload),
   })
+  // transactions made once (bun:sqlite's own, BEGIN IMMEDIATE): a hook arrives with every tool call
+  const recordHookTx = db.$client.transaction((e: NewEventRow, call: HookToolCall | null) => {
+    const created = insertEvent.run(row(e)).changes > 0
+    if (created && call && e.sessionId) {
+      const base = { id: call.id, ownerId: e.ownerId, sessionId: e.sessionId, name: call.name, at: call.at }
+      if (call.kind === 'start') toolStart.run({ ...base, input: JSON.stringify(call.input ?? null) })
+      else toolEnd.run({ ...base, result: call.result, isError: call.isError ? 1 : 0 })
+    }
+    return created
+  })
+  const insertManyTx = db.$client.transaction((rows: NewEventRow[]) =>
+    rows.map((e) => insertEvent.run(row(e)).changes > 0),
+  )
   const where = (f: EventFilter): SQL | undefined =>
     and(
       f.ownerId !== null ? eq(events.ownerId, f.ownerId) : undefined,
@@ -63,22 +76,11 @@ export function createEventRepository(db: Db) {
   return {
     /** Stores one hook event and its tool call in one transaction; false when the same event was stored before. */
     async recordHook(e: NewEventRow, call: HookToolCall | null) {
-      return db.transaction(
-        () => {
-          const created = insertEvent.run(row(e)).changes > 0
-          if (created && call && e.sessionId) {
-            const base = { id: call.id, ownerId: e.ownerId, sessionId: e.sessionId, name: call.name, at: call.at }
-            if (call.kind === 'start') toolStart.run({ ...base, input: JSON.stringify(call.input ?? null) })
-            else toolEnd.run({ ...base, result: call.result, isError: call.isError ? 1 : 0 })
-          }
-          return created
-        },
-        { behavior: 'immediate' },
-      )
+      return recordHookTx.immediate(e, call)
     },
     /** Stores a batch in one transaction; per event, whether it was new. */
     async insertMany(rows: NewEventRow[]) {
-      return db.transaction((_tx) => rows.map((e) => insertEvent.run(row(e)).changes > 0), { behavior: 'immediate' })
+      return insertManyTx.immediate(rows)
     },
     async list(f: EventFilter, limit: number, offset: number) {
       const condition = where(f)
