@@ -203,17 +203,19 @@ export function httpPlugin({
         const series = seriesOf(labels)
         series.count.inc()
         series.duration.observe(seconds)
-        logger.info(
-          {
-            method: request.method,
-            route: labels.route,
-            path,
-            status: Number(labels.status),
-            duration_ms: seconds * 1000,
-            request_id: started?.id,
-          },
-          'request',
-        )
+        // at warn (production's usual level) not even the log line's object is built
+        if (logger.isLevelEnabled('info'))
+          logger.info(
+            {
+              method: request.method,
+              route: labels.route,
+              path,
+              status: Number(labels.status),
+              duration_ms: seconds * 1000,
+              request_id: started?.id,
+            },
+            'request',
+          )
       })
   )
 }
