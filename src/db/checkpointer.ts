@@ -1,9 +1,13 @@
 import type { Db } from './client'
 
+/** 128 MiB of 4 KiB pages */
+const BACKSTOP_PAGES = 32_768
+
 /**
- * Moves the server's WAL checkpoints off the request path: the connection serving requests stops checkpointing at
- * commit (wal_autocheckpoint = 0) and a worker thread checkpoints every `intervalMs` instead. Processes without
- * one (the CLI) keep SQLite's automatic checkpoints.
+ * Moves the server's WAL checkpoints off the request path: a worker thread checkpoints every `intervalMs`, and the
+ * connection serving requests checkpoints at commit only as a backstop, once the WAL reaches 128 MiB (under a long
+ * import a PASSIVE checkpoint never catches up with the writer, and the WAL restarts only after one does).
+ * Processes without the thread (the CLI) keep openDatabase's automatic checkpoints.
  */
 export async function startCheckpointer(db: Db, path: string, intervalMs = 1000) {
   const worker = new Worker(new URL('./checkpoint-worker.ts', import.meta.url))
@@ -12,7 +16,7 @@ export async function startCheckpointer(db: Db, path: string, intervalMs = 1000)
   const started = reply()
   worker.postMessage({ path, intervalMs })
   await started
-  db.$client.exec('PRAGMA wal_autocheckpoint = 0')
+  db.$client.exec(`PRAGMA wal_autocheckpoint = ${BACKSTOP_PAGES}`)
   return {
     async stop() {
       const stopped = reply()

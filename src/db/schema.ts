@@ -127,7 +127,7 @@ export const messages = sqliteTable(
     subtype: text('subtype'),
     /** null for transcript lines that are not messages (progress, snapshots, queue operations, ...) */
     role: text('role', { enum: ['user', 'assistant', 'system'] }),
-    /** a string or a list of content blocks, as given */
+    /** a string or a list of content blocks, as given; null for an imported line (read from its raw line) */
     content: text('content', { mode: 'json' }).$type<unknown>(),
     /** plain-text projection of content, for search and previews */
     text: text('text').notNull().default(''),
@@ -140,11 +140,22 @@ export const messages = sqliteTable(
     metadata: text('metadata', { mode: 'json' }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
     timestamp: integer('timestamp').notNull(),
     createdAt: integer('created_at').notNull(),
+    /**
+     * The transcript line an imported message was read from (raw_lines.source_id, raw_lines.line): its content is
+     * served from there rather than stored a second time.
+     */
+    rawSourceId: text('raw_source_id'),
+    rawLine: integer('raw_line'),
   },
   (m) => [
     uniqueIndex('messages_id_idx').on(m.id),
     index('messages_conversation_idx').on(m.conversationId, m.timestamp, m.seq),
-    index('messages_response_idx').on(m.ownerId, m.responseKey),
+    // only the line carrying a response's usage is looked up by its key (ingest's attributedUsage)
+    index('messages_response_idx')
+      .on(m.ownerId, m.responseKey)
+      .where(
+        sql`${m.responseKey} IS NOT NULL AND ${m.inputTokens} + ${m.outputTokens} + ${m.cacheCreationTokens} + ${m.cacheReadTokens} > 0`,
+      ),
     index('messages_owner_time_idx').on(m.ownerId, m.timestamp),
     // usage reports read usage_rollup (drizzle/0003_usage_rollup.sql), which triggers on this table keep in step
   ],

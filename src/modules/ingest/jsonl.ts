@@ -27,6 +27,11 @@ type LineInfo = {
   terminator: LineTerminator
   /** the line starts with a UTF-8 byte order mark (only possible at offset 0); `text` does not include it */
   bom: boolean
+  /**
+   * With `keepRaw`: the line's exact bytes, BOM and terminator included (a copy, safe to keep); null for a line too
+   * long to keep. Absent without the option.
+   */
+  raw?: Uint8Array | null
 }
 
 export type JsonlRecordLine = LineInfo & { kind: 'record'; text: string; value: Record<string, unknown> }
@@ -66,6 +71,8 @@ export type JsonlOptions = {
   line?: number
   /** longest line accepted, in bytes without its terminator (default DEFAULT_MAX_LINE_BYTES) */
   maxLineBytes?: number
+  /** also yield each line's exact bytes as `raw`, so a caller storing them need not encode the text again */
+  keepRaw?: boolean
 }
 
 export type JsonlSource = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Iterable<Uint8Array>
@@ -83,6 +90,9 @@ const isBlank = (bytes: Uint8Array, from: number) => {
   }
   return true
 }
+
+/** A copy of the bytes (a Buffer's `slice` would share them). */
+const copy = (bytes: Uint8Array) => new Uint8Array(bytes)
 
 const hasBom = (bytes: Uint8Array) => bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf
 
@@ -146,6 +156,7 @@ async function* lines(
 ): AsyncGenerator<JsonlLine> {
   const start = options.offset ?? 0
   const limit = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
+  const keepRaw = options.keepRaw === true
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
   let lineNo = options.line ?? 1
   let lineStart = start
@@ -175,14 +186,17 @@ async function* lines(
     bytes,
   })
 
-  const tooLong = (info: LineInfo) =>
-    bad(info, 'line_too_long', `the line is ${info.length} bytes, over the ${limit}-byte limit`, null, null)
+  const tooLong = (info: LineInfo) => {
+    if (keepRaw) info.raw = null
+    return bad(info, 'line_too_long', `the line is ${info.length} bytes, over the ${limit}-byte limit`, null, null)
+  }
 
-  /** Classifies one complete line; `bytes` excludes the terminator. */
-  const classify = (bytes: Uint8Array, terminator: LineTerminator): JsonlLine => {
+  /** Classifies one complete line; `full` is its bytes with the terminator, `bytes` without it. */
+  const classify = (full: Uint8Array, bytes: Uint8Array, terminator: LineTerminator, fresh: boolean): JsonlLine => {
     const bom = lineStart === 0 && hasBom(bytes)
     const info: LineInfo = { line: lineNo, offset: lineStart, length: bytes.length, terminator, bom }
     if (bytes.length > limit) return tooLong(info)
+    if (keepRaw) info.raw = fresh ? full : copy(full)
     const from = bom ? 3 : 0
     if (isBlank(bytes, from)) {
       const text = from === bytes.length ? '' : decoder.decode(bytes.subarray(from))
@@ -192,7 +206,7 @@ async function* lines(
     try {
       text = decoder.decode(bytes.subarray(from))
     } catch {
-      return bad(info, 'invalid_utf8', 'the line is not valid UTF-8', null, bytes.slice())
+      return bad(info, 'invalid_utf8', 'the line is not valid UTF-8', null, copy(bytes))
     }
     let value: unknown
     try {
@@ -229,7 +243,7 @@ async function* lines(
         pending = []
         pendingLength = 0
       } else if (nl === -1) {
-        pending.push(chunk.slice(from, end))
+        pending.push(copy(chunk.subarray(from, end)))
         pendingLength += size
       }
       if (nl === -1) break
@@ -245,14 +259,14 @@ async function* lines(
         skipping = false
         skippedLength = 0
       } else {
-        let bytes = pendingLength
-          ? concat([...pending, chunk.subarray(from, end)], pendingLength + size)
-          : chunk.subarray(from, end)
+        const fresh = pendingLength > 0
+        const full = fresh
+          ? concat([...pending, chunk.subarray(from, nl + 1)], pendingLength + size + 1)
+          : chunk.subarray(from, nl + 1)
         pending = []
         pendingLength = 0
-        const cr = bytes.length > 0 && bytes[bytes.length - 1] === CR
-        if (cr) bytes = bytes.subarray(0, bytes.length - 1)
-        yield count(classify(bytes, cr ? '\r\n' : '\n'))
+        const cr = full.length > 1 && full[full.length - 2] === CR
+        yield count(classify(full, full.subarray(0, full.length - (cr ? 2 : 1)), cr ? '\r\n' : '\n', fresh))
       }
       lineNo++
       lineStart = next
@@ -266,7 +280,8 @@ async function* lines(
   if (skipping) {
     tail = { line: lineNo, offset: lineStart, length: skippedLength, reason: 'line_too_long' }
   } else if (pendingLength) {
-    const line = classify(concat(pending, pendingLength), '')
+    const last = concat(pending, pendingLength)
+    const line = classify(last, last, '', true) // the pending parts are copies
     if (line.kind === 'error' && line.error.reason !== 'not_object') {
       tail = { line: lineNo, offset: lineStart, length: line.length, reason: line.error.reason }
     } else {

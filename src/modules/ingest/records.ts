@@ -280,6 +280,33 @@ function roleOf(kind: LineKind, message: Json | null): Role | null {
   return null
 }
 
+/** message.content as given, else a system line's `content`; null when absent. */
+function contentOfLine(line: Json, kind: LineKind, message: Json | null): unknown {
+  if (message && message.content !== undefined) return message.content
+  if (kind === 'system' && line.content !== undefined) return line.content
+  return null
+}
+
+const utf8 = new TextDecoder()
+
+/** A stored transcript line (its exact bytes) parsed again; null when it is not a JSON object. */
+export function parseRawLine(raw: Uint8Array): Record<string, unknown> | null {
+  try {
+    // the decoder drops a leading BOM; JSON.parse ignores the terminator
+    return asObject(JSON.parse(utf8.decode(raw)))
+  } catch {
+    return null
+  }
+}
+
+/** The content `normalizeRecord` gives for a stored transcript line, read again from its bytes. */
+export function contentOfRawLine(raw: Uint8Array): unknown {
+  const line = parseRawLine(raw)
+  if (!line) return null
+  const type = asString(line.type) ?? 'unknown'
+  return contentOfLine(line, KINDS.has(type) ? (type as LineKind) : 'unknown', asObject(line.message))
+}
+
 /**
  * Maps one parsed transcript line to a record for storage. Total: any JSON object gives a record, whatever its type
  * or however its fields are spelt; missing or mistyped fields become null, false or empty.
@@ -294,9 +321,7 @@ export function normalizeRecord(
   const role = roleOf(kind, message)
   const data = asObject(line.data)
 
-  let content: unknown = null
-  if (message && message.content !== undefined) content = message.content
-  else if (kind === 'system' && line.content !== undefined) content = line.content
+  const content = contentOfLine(line, kind, message)
 
   const { toolUses, toolResults } = blocksOf(content, options.excerptChars ?? TOOL_RESULT_EXCERPT_CHARS)
 

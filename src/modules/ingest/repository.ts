@@ -1,21 +1,38 @@
-import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client'
-import {
-  conversationSources,
-  conversations,
-  importErrors,
-  messages,
-  rawLines,
-  sources,
-  summaries,
-} from '../../db/schema'
+import type { sources } from '../../db/schema'
 import { refreshConversationAggregates } from '../conversations/repository'
+import { isSyntheticModel } from './records'
 
 export type SourceRow = typeof sources.$inferSelect
-export type NewMessage = typeof messages.$inferInsert
+export type NewSource = Pick<SourceRow, 'id' | 'ownerId' | 'sourceKey' | 'displayName' | 'createdAt' | 'updatedAt'>
 
 export type ToolUsePlan = { id: string; name: string; input: unknown; at: number }
 export type ToolResultPlan = { id: string; result: string; isError: boolean; at: number }
+
+/** The message row of a line with a uuid; its tokens are non-zero only if it carries its response's usage. */
+export type MessagePlan = {
+  id: string
+  conversationId: string
+  parentId: string | null
+  logicalParentId: string | null
+  type: string
+  subtype: string | null
+  role: 'user' | 'assistant' | 'system' | null
+  content: unknown
+  text: string
+  model: string | null
+  responseKey: string | null
+  inputTokens: number
+  outputTokens: number
+  cacheCreationTokens: number
+  cacheReadTokens: number
+  costUsd: number
+  isSidechain: boolean
+  agentId: string | null
+  /** serialised JSON object */
+  metadata: string
+  timestamp: number
+}
 
 /** One line of a chunk, decided by the service; the repository only stores it. */
 export type LinePlan = {
@@ -23,8 +40,7 @@ export type LinePlan = {
   offset: number
   raw: Uint8Array
   error?: { reason: string; message: string }
-  /** the message row for a line with a uuid; its tokens are set only if it carries its response's usage */
-  message?: NewMessage
+  message?: MessagePlan
   /** applied only when the message row is new (a replayed line must not count its tool calls twice) */
   toolUses?: ToolUsePlan[]
   toolResults?: ToolResultPlan[]
@@ -43,6 +59,8 @@ export type ConversationPlan = {
 }
 
 export type ChunkPlan = {
+  /** the source, when this chunk is the first one read of it: stored with the chunk */
+  newSource?: NewSource | null
   sourceId: string
   ownerId: string
   now: number
@@ -58,283 +76,412 @@ export type ChunkPlan = {
 
 export type ChunkResult = { messagesAdded: number; toolCallsAdded: number; conversationIds: string[] }
 
+/** What a chunk adds to one conversation's aggregates. */
+type Delta = {
+  count: number
+  input: number
+  output: number
+  cacheCreation: number
+  cacheRead: number
+  cost: number
+  first: number
+  last: number
+  models: Set<string>
+}
+
 /**
- * Drizzle only. `applyChunk` writes one chunk of an import in a single IMMEDIATE transaction with prepared
- * statements: raw lines, errors, conversations, messages (deduplicated by uuid), tool calls, the full-text index,
- * aggregates and the source's new offset, so an interrupted import resumes exactly after its last committed chunk.
+ * `applyChunk` writes one chunk of an import in a single IMMEDIATE transaction: raw lines, errors, conversations,
+ * messages (deduplicated by uuid), tool calls, the full-text index, aggregates and the source's new offset, so an
+ * interrupted import resumes exactly after its last committed chunk. This is the import's hot loop, so it runs
+ * statements prepared once on the SQLite handle with positional parameters, and adds each chunk's deltas to the
+ * conversations' aggregates rather than recounting whole conversations.
  */
 export function createIngestRepository(db: Db) {
-  const p = sql.placeholder
-  const insertRaw = db
-    .insert(rawLines)
-    .values({ sourceId: p('sourceId'), line: p('line'), offset: p('offset'), raw: p('raw') })
-    .onConflictDoNothing()
-    .prepare()
-  const insertError = db
-    .insert(importErrors)
-    .values({
-      sourceId: p('sourceId'),
-      line: p('line'),
-      offset: p('offset'),
-      reason: p('reason'),
-      message: p('message'),
-    })
-    .onConflictDoNothing()
-    .prepare()
-  const upsertConversation = db
-    .insert(conversations)
-    .values({
-      id: p('id'),
-      ownerId: p('ownerId'),
-      source: 'claude-code',
-      projectPath: p('projectPath'),
-      gitBranch: p('gitBranch'),
-      agentVersion: p('version'),
-      customTitle: p('customTitle'),
-      aiTitle: p('aiTitle'),
-      firstPrompt: p('firstPrompt'),
-      startedAt: p('startedAt'),
-      createdAt: p('now'),
-      updatedAt: p('now'),
-    })
-    .onConflictDoUpdate({
-      target: conversations.id,
-      set: {
-        projectPath: sql`coalesce(${conversations.projectPath}, excluded.project_path)`,
-        gitBranch: sql`coalesce(excluded.git_branch, ${conversations.gitBranch})`,
-        agentVersion: sql`coalesce(excluded.agent_version, ${conversations.agentVersion})`,
-        customTitle: sql`coalesce(excluded.custom_title, ${conversations.customTitle})`,
-        aiTitle: sql`coalesce(excluded.ai_title, ${conversations.aiTitle})`,
-        firstPrompt: sql`coalesce(${conversations.firstPrompt}, excluded.first_prompt)`,
-      },
-      // another owner's session is never touched
-      setWhere: sql`${conversations.ownerId} = excluded.owner_id`,
-    })
-    .prepare()
-  const linkSource = db
-    .insert(conversationSources)
-    .values({ conversationId: p('conversationId'), sourceId: p('sourceId') })
-    .onConflictDoNothing()
-    .prepare()
-  const insertMessage = db.$client.prepare(
+  const sqlite = db.$client
+  const findSourceStmt = sqlite.prepare<SourceRow, [string, string]>(
+    `SELECT id, owner_id AS ownerId, source_key AS sourceKey, display_name AS displayName, bytes_done AS bytesDone,
+       lines_done AS linesDone, prefix_hash AS prefixHash, created_at AS createdAt, updated_at AS updatedAt
+     FROM sources WHERE owner_id = ? AND source_key = ?`,
+  )
+  const insertSource = sqlite.prepare<SourceRow, [string, string, string, string, number, number]>(
+    `INSERT INTO sources (id, owner_id, source_key, display_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+     RETURNING id, owner_id AS ownerId, source_key AS sourceKey, display_name AS displayName, bytes_done AS bytesDone,
+       lines_done AS linesDone, prefix_hash AS prefixHash, created_at AS createdAt, updated_at AS updatedAt`,
+  )
+  const deleteRawLines = sqlite.prepare('DELETE FROM raw_lines WHERE source_id = ?')
+  const deleteErrors = sqlite.prepare('DELETE FROM import_errors WHERE source_id = ?')
+  const updateSource = sqlite.prepare<unknown, [number, number, string | null, number, string]>(
+    'UPDATE sources SET bytes_done = ?, lines_done = ?, prefix_hash = ?, updated_at = ? WHERE id = ?',
+  )
+  const insertRaw = sqlite.prepare<unknown, [string, number, number, Uint8Array]>(
+    'INSERT INTO raw_lines (source_id, line, offset, raw) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+  )
+  const insertError = sqlite.prepare<unknown, [string, number, number, string, string]>(
+    'INSERT INTO import_errors (source_id, line, offset, reason, message) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+  )
+  const upsertConversation = sqlite.prepare<
+    unknown,
+    [
+      string,
+      string,
+      string | null,
+      string | null,
+      string | null,
+      string | null,
+      string | null,
+      string | null,
+      number,
+      number,
+      number,
+    ]
+  >(
+    `INSERT INTO conversations (id, owner_id, source, project_path, git_branch, agent_version, custom_title, ai_title,
+       first_prompt, started_at, created_at, updated_at)
+     VALUES (?1, ?2, 'claude-code', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+     ON CONFLICT (id) DO UPDATE SET project_path = coalesce(conversations.project_path, excluded.project_path),
+       git_branch = coalesce(excluded.git_branch, conversations.git_branch),
+       agent_version = coalesce(excluded.agent_version, conversations.agent_version),
+       custom_title = coalesce(excluded.custom_title, conversations.custom_title),
+       ai_title = coalesce(excluded.ai_title, conversations.ai_title),
+       first_prompt = coalesce(conversations.first_prompt, excluded.first_prompt)
+     -- another owner's session is never touched
+     WHERE conversations.owner_id = excluded.owner_id`,
+  )
+  const linkSource = sqlite.prepare<unknown, [string, string]>(
+    'INSERT INTO conversation_sources (conversation_id, source_id) VALUES (?, ?) ON CONFLICT DO NOTHING',
+  )
+  // content stays null when the raw line holds it: the message points at that line instead
+  const insertMessage = sqlite.prepare(
     `INSERT OR IGNORE INTO messages (id, owner_id, conversation_id, parent_id, logical_parent_id, type, subtype, role,
        content, text, model, response_key, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens,
-       cost_usd, is_sidechain, agent_id, metadata, timestamp, created_at)
-     VALUES ($id, $ownerId, $conversationId, $parentId, $logicalParentId, $type, $subtype, $role, $content, $text,
-       $model, $responseKey, $input, $output, $cacheCreation, $cacheRead, $cost, $isSidechain, $agentId, $metadata,
-       $timestamp, $createdAt)`,
+       cost_usd, is_sidechain, agent_id, metadata, timestamp, created_at, raw_source_id, raw_line)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   )
-  const setUsage = db.$client.prepare(
-    `UPDATE messages SET input_tokens = $input, output_tokens = $output, cache_creation_tokens = $cacheCreation,
-       cache_read_tokens = $cacheRead, cost_usd = $cost WHERE id = $id AND owner_id = $ownerId`,
+  const rawLinesPage = sqlite.prepare<{ line: number; raw: Uint8Array }, [string, number]>(
+    'SELECT line, raw FROM raw_lines WHERE source_id = ? AND line > ? ORDER BY line LIMIT 1000',
   )
-  const zeroUsage = db.$client.prepare(
+  const detachContent = sqlite.prepare<unknown, [string | null, string, string, number]>(
+    `UPDATE messages SET content = ?, raw_source_id = NULL, raw_line = NULL
+     WHERE id = ? AND raw_source_id = ? AND raw_line = ?`,
+  )
+  // a usage moved onto or off a stored row: its conversation is recounted (rare: a response split across chunks)
+  const setUsage = sqlite.prepare<{ conversationId: string }, [number, number, number, number, number, string, string]>(
+    `UPDATE messages SET input_tokens = ?, output_tokens = ?, cache_creation_tokens = ?, cache_read_tokens = ?,
+       cost_usd = ? WHERE id = ? AND owner_id = ? RETURNING conversation_id AS conversationId`,
+  )
+  const zeroUsage = sqlite.prepare<{ conversationId: string }, [string, string]>(
     `UPDATE messages SET input_tokens = 0, output_tokens = 0, cache_creation_tokens = 0, cache_read_tokens = 0,
-       cost_usd = 0 WHERE id = $id AND owner_id = $ownerId`,
+       cost_usd = 0 WHERE id = ? AND owner_id = ? RETURNING conversation_id AS conversationId`,
   )
-  const upsertToolUse = db.$client.prepare(
-    `INSERT INTO tool_calls (id, owner_id, conversation_id, message_id, name, input, started_at)
-     VALUES ($id, $ownerId, $conversationId, $messageId, $name, $input, $at)
-     ON CONFLICT (conversation_id, id) DO UPDATE SET message_id = excluded.message_id, name = excluded.name,
-       input = excluded.input, started_at = excluded.started_at,
-       duration_ms = CASE WHEN tool_calls.ended_at IS NOT NULL THEN tool_calls.ended_at - excluded.started_at END`,
+  // Tool calls: a plain insert, else an update of the row already there (a result read before its call, or a
+  // replay). An upsert with foreign keys would make SQLite keep a statement journal for every call.
+  const insertToolUse = sqlite.prepare<unknown, [string, string, string, string, string, string, number]>(
+    `INSERT OR IGNORE INTO tool_calls (id, owner_id, conversation_id, message_id, name, input, started_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
   )
-  const upsertToolResult = db.$client.prepare(
-    `INSERT INTO tool_calls (id, owner_id, conversation_id, name, result, is_error, ended_at)
-     VALUES ($id, $ownerId, $conversationId, '', $result, $isError, $at)
-     ON CONFLICT (conversation_id, id) DO UPDATE SET result = excluded.result, is_error = excluded.is_error,
-       ended_at = excluded.ended_at,
-       duration_ms = CASE WHEN tool_calls.started_at IS NOT NULL THEN excluded.ended_at - tool_calls.started_at END`,
+  const updateToolUse = sqlite.prepare<unknown, [string, string, string, number, string, string]>(
+    `UPDATE tool_calls SET message_id = ?1, name = ?2, input = ?3, started_at = ?4,
+       duration_ms = CASE WHEN ended_at IS NOT NULL THEN ended_at - ?4 END
+     WHERE conversation_id = ?5 AND id = ?6`,
   )
-  const linkAgent = db.$client.prepare(
-    'UPDATE tool_calls SET agent_id = $agentId WHERE conversation_id = $conversationId AND id = $toolUseId',
+  const updateToolResult = sqlite.prepare<unknown, [string, number, number, string, string]>(
+    `UPDATE tool_calls SET result = ?1, is_error = ?2, ended_at = ?3,
+       duration_ms = CASE WHEN started_at IS NOT NULL THEN ?3 - started_at END
+     WHERE conversation_id = ?4 AND id = ?5`,
   )
-  const indexText = db.$client.prepare(
-    'INSERT INTO messages_fts (rowid, text) SELECT seq, text FROM messages WHERE seq > $after',
+  const insertToolResult = sqlite.prepare<unknown, [string, string, string, string, number, number]>(
+    `INSERT OR IGNORE INTO tool_calls (id, owner_id, conversation_id, name, result, is_error, ended_at)
+     VALUES (?, ?, ?, '', ?, ?, ?)`,
   )
-  const maxSeq = db.$client.prepare('SELECT coalesce(max(seq), 0) AS seq FROM messages')
-  const conversationsOfLeaves = (leaves: string[]) =>
-    db
-      .selectDistinct({ id: messages.conversationId })
-      .from(messages)
-      .where(inArray(messages.id, leaves))
-      .all()
-      .map((r) => r.id)
+  const linkAgent = sqlite.prepare<unknown, [string, string, string]>(
+    'UPDATE tool_calls SET agent_id = ? WHERE conversation_id = ? AND id = ?',
+  )
+  const indexText = sqlite.prepare<unknown, [number]>(
+    'INSERT INTO messages_fts (rowid, text) SELECT seq, text FROM messages WHERE seq > ?',
+  )
+  const maxSeq = sqlite.prepare<{ seq: number }, []>('SELECT coalesce(max(seq), 0) AS seq FROM messages')
+  const upsertSummary = sqlite.prepare<unknown, [string, string, string]>(
+    `INSERT INTO summaries (owner_id, leaf_uuid, summary) VALUES (?, ?, ?)
+     ON CONFLICT (owner_id, leaf_uuid) DO UPDATE SET summary = excluded.summary`,
+  )
+  const conversationOfMessage = sqlite.prepare<{ conversationId: string }, [string, string]>(
+    'SELECT conversation_id AS conversationId FROM messages WHERE id = ? AND owner_id = ?',
+  )
+  const newSummaryLeaves = sqlite.prepare<{ conversationId: string }, [string, number]>(
+    // (no DISTINCT: it would have SQLite walk a conversation index over every message instead of the new rows)
+    `SELECT m.conversation_id AS conversationId FROM messages m
+     WHERE m.seq > ?2 AND EXISTS (SELECT 1 FROM summaries s WHERE s.owner_id = ?1 AND s.leaf_uuid = m.id)`,
+  )
+  const ownerOf = sqlite.prepare<{ ownerId: string }, [string]>(
+    'SELECT owner_id AS ownerId FROM conversations WHERE id = ?',
+  )
+  const responseUsage = sqlite.prepare<{ key: string; uuid: string; total: number }, [string, string]>(
+    `SELECT response_key AS key, id AS uuid,
+       input_tokens + output_tokens + cache_creation_tokens + cache_read_tokens AS total
+     FROM messages WHERE owner_id = ? AND response_key = ?
+       AND input_tokens + output_tokens + cache_creation_tokens + cache_read_tokens > 0`,
+  )
+  // Each total grows by the chunk's sums. The time span is exact as long as message_count > 0 implies
+  // started_at = min(timestamp) and ended_at = max(timestamp), which every writer of messages keeps; with no
+  // messages at all it is what a recount gives (the creation time, no end).
+  const addAggregates = sqlite.prepare<
+    unknown,
+    [number, number, number, number, number, number, number, number, number, string]
+  >(
+    `UPDATE conversations SET
+       started_at = CASE WHEN message_count + ?1 = 0 THEN created_at WHEN message_count = 0 THEN ?7
+                         WHEN ?1 = 0 THEN started_at ELSE min(started_at, ?7) END,
+       ended_at = CASE WHEN message_count + ?1 = 0 THEN NULL WHEN message_count = 0 THEN ?8
+                       WHEN ?1 = 0 THEN ended_at ELSE max(ended_at, ?8) END,
+       message_count = message_count + ?1, input_tokens = input_tokens + ?2, output_tokens = output_tokens + ?3,
+       cache_creation_tokens = cache_creation_tokens + ?4, cache_read_tokens = cache_read_tokens + ?5,
+       cost_usd = cost_usd + ?6, updated_at = ?9
+     WHERE id = ?10`,
+  )
+  // the distinct models, sorted as a recount sorts them
+  const addModels = sqlite.prepare<unknown, [string, string]>(
+    `UPDATE conversations SET models = (SELECT json_group_array(value) FROM (
+       SELECT value FROM json_each(conversations.models) UNION SELECT value FROM json_each(?1) ORDER BY 1))
+     WHERE id = ?2`,
+  )
+  const refreshTitle = sqlite.prepare<unknown, [string]>(
+    `UPDATE conversations SET (title, title_source) = (
+       SELECT CASE WHEN d.source IS NULL THEN conversations.title ELSE d.title END,
+              coalesce(d.source, conversations.title_source)
+       FROM (SELECT
+         coalesce(custom_title, ai_title, s.summary, first_prompt) AS title,
+         CASE WHEN custom_title IS NOT NULL THEN 'custom-title' WHEN ai_title IS NOT NULL THEN 'ai-title'
+              WHEN s.summary IS NOT NULL THEN 'summary' WHEN first_prompt IS NOT NULL THEN 'prompt' END AS source
+         FROM (SELECT (SELECT summaries.summary FROM summaries JOIN messages m ON m.id = summaries.leaf_uuid
+                       WHERE m.conversation_id = ?1 AND summaries.owner_id = conversations.owner_id
+                       ORDER BY m.seq DESC LIMIT 1) AS summary) AS s) AS d)
+     WHERE id = ?1 AND (title_source IS NULL OR title_source <> 'user')`,
+  )
+
+  const newDelta = (): Delta => ({
+    count: 0,
+    input: 0,
+    output: 0,
+    cacheCreation: 0,
+    cacheRead: 0,
+    cost: 0,
+    first: Number.POSITIVE_INFINITY,
+    last: Number.NEGATIVE_INFINITY,
+    models: new Set(),
+  })
+
+  const apply = sqlite.transaction((plan: ChunkPlan): ChunkResult => {
+    const { sourceId, ownerId, now, newSource: n } = plan
+    if (n) insertSource.run(n.id, n.ownerId, n.sourceKey, n.displayName, n.createdAt, n.updatedAt)
+    const touched = new Set<string>()
+    // conversations whose title inputs (titles, first prompt, a summary of one of their messages) may have changed
+    const retitle = new Set<string>()
+    for (const c of plan.conversations) {
+      upsertConversation.run(
+        c.id,
+        ownerId,
+        c.projectPath,
+        c.gitBranch,
+        c.version,
+        c.customTitle,
+        c.aiTitle,
+        c.firstPrompt,
+        c.startedAt,
+        now,
+        now,
+      )
+      touched.add(c.id)
+      if (c.customTitle !== null || c.aiTitle !== null || c.firstPrompt !== null) retitle.add(c.id)
+    }
+    // conversations whose stored rows had a usage moved: recounted whole
+    const recount = new Set<string>()
+    // first, so a row that takes its usage back later in this chunk keeps it
+    for (const uuid of plan.zeroUsageOf) for (const r of zeroUsage.all(uuid, ownerId)) recount.add(r.conversationId)
+    const deltas = new Map<string, Delta>()
+    const seqBefore = (maxSeq.get() as { seq: number }).seq
+    let messagesAdded = 0
+    let toolCallsAdded = 0
+    for (const l of plan.lines) {
+      // (a line already stored there would be one read before a crash: then the message keeps its own content)
+      const rawStored = insertRaw.run(sourceId, l.line, l.offset, l.raw).changes > 0
+      if (l.error) insertError.run(sourceId, l.line, l.offset, l.error.reason, l.error.message)
+      const m = l.message
+      if (!m) continue
+      const added =
+        insertMessage.run(
+          m.id,
+          ownerId,
+          m.conversationId,
+          m.parentId,
+          m.logicalParentId,
+          m.type,
+          m.subtype,
+          m.role,
+          rawStored || m.content === undefined || m.content === null ? null : JSON.stringify(m.content),
+          m.text,
+          m.model,
+          m.responseKey,
+          m.inputTokens,
+          m.outputTokens,
+          m.cacheCreationTokens,
+          m.cacheReadTokens,
+          m.costUsd,
+          m.isSidechain ? 1 : 0,
+          m.agentId,
+          m.metadata,
+          m.timestamp,
+          now,
+          rawStored ? sourceId : null,
+          rawStored ? l.line : null,
+        ).changes > 0
+      if (!added) {
+        // the line was stored before (a resumed session's replay): only a larger usage total moves to it
+        if (m.inputTokens + m.outputTokens + m.cacheCreationTokens + m.cacheReadTokens > 0)
+          for (const r of setUsage.all(
+            m.inputTokens,
+            m.outputTokens,
+            m.cacheCreationTokens,
+            m.cacheReadTokens,
+            m.costUsd,
+            m.id,
+            ownerId,
+          ))
+            recount.add(r.conversationId)
+        continue
+      }
+      messagesAdded++
+      let d = deltas.get(m.conversationId)
+      if (!d) {
+        d = newDelta()
+        deltas.set(m.conversationId, d)
+      }
+      d.count++
+      d.input += m.inputTokens
+      d.output += m.outputTokens
+      d.cacheCreation += m.cacheCreationTokens
+      d.cacheRead += m.cacheReadTokens
+      d.cost += m.costUsd
+      if (m.timestamp < d.first) d.first = m.timestamp
+      if (m.timestamp > d.last) d.last = m.timestamp
+      if (m.model !== null && !isSyntheticModel(m.model)) d.models.add(m.model)
+      if (l.toolUses)
+        for (const u of l.toolUses) {
+          const input = JSON.stringify(u.input ?? null)
+          if (insertToolUse.run(u.id, ownerId, m.conversationId, m.id, u.name, input, u.at).changes === 0)
+            updateToolUse.run(m.id, u.name, input, u.at, m.conversationId, u.id)
+          toolCallsAdded++
+        }
+      if (l.toolResults)
+        for (const r of l.toolResults)
+          if (updateToolResult.run(r.result, r.isError ? 1 : 0, r.at, m.conversationId, r.id).changes === 0)
+            insertToolResult.run(r.id, ownerId, m.conversationId, r.result, r.isError ? 1 : 0, r.at)
+      if (l.agentLink) linkAgent.run(l.agentLink.agentId, m.conversationId, l.agentLink.toolUseId)
+    }
+    // a source is part of a conversation's export once it added messages to it (a second copy of a file adds none)
+    for (const conversationId of deltas.keys()) linkSource.run(conversationId, sourceId)
+    if (messagesAdded > 0) {
+      indexText.run(seqBefore)
+      // a summary imported before its leaf message titles that message's conversation now
+      for (const r of newSummaryLeaves.all(ownerId, seqBefore)) retitle.add(r.conversationId)
+    }
+    for (const s of plan.summaries) {
+      upsertSummary.run(ownerId, s.leafUuid, s.summary)
+      const leaf = conversationOfMessage.get(s.leafUuid, ownerId)
+      if (leaf) {
+        touched.add(leaf.conversationId)
+        retitle.add(leaf.conversationId)
+      }
+    }
+    for (const id of deltas.keys()) touched.add(id)
+    for (const id of touched) {
+      if (recount.has(id)) continue
+      const d = deltas.get(id) ?? newDelta()
+      addAggregates.run(d.count, d.input, d.output, d.cacheCreation, d.cacheRead, d.cost, d.first, d.last, now, id)
+      if (d.models.size > 0) addModels.run(JSON.stringify([...d.models]), id)
+      if (retitle.has(id)) refreshTitle.run(id)
+    }
+    for (const id of recount) {
+      refreshConversationAggregates(db, id, now)
+      touched.add(id)
+    }
+    updateSource.run(plan.bytesDone, plan.linesDone, plan.prefixHash, now, sourceId)
+    return { messagesAdded, toolCallsAdded, conversationIds: [...touched] }
+  })
 
   return {
     async findSource(ownerId: string, sourceKey: string) {
-      return db
-        .select()
-        .from(sources)
-        .where(and(eq(sources.ownerId, ownerId), eq(sources.sourceKey, sourceKey)))
-        .get()
+      return findSourceStmt.get(ownerId, sourceKey) ?? undefined
     },
-    async createSource(row: typeof sources.$inferInsert) {
-      return db.insert(sources).values(row).returning().get()
+    async createSource(row: NewSource) {
+      return insertSource.get(
+        row.id,
+        row.ownerId,
+        row.sourceKey,
+        row.displayName,
+        row.createdAt,
+        row.updatedAt,
+      ) as SourceRow
     },
-    /** Forgets what was read of a rewritten file (its raw lines and errors); the messages it gave stay. */
-    async resetSource(sourceId: string, now: number) {
-      db.transaction(
-        (tx) => {
-          tx.delete(rawLines).where(eq(rawLines.sourceId, sourceId)).run()
-          tx.delete(importErrors).where(eq(importErrors.sourceId, sourceId)).run()
-          tx.update(sources)
-            .set({ bytesDone: 0, linesDone: 0, prefixHash: null, updatedAt: now })
-            .where(eq(sources.id, sourceId))
-            .run()
-        },
-        { behavior: 'immediate' },
-      )
+    /**
+     * Forgets what was read of a rewritten file (its raw lines and errors); the messages it gave stay, each taking
+     * back its content from its line first (`messageOf` reads a line: the id of its message and that content).
+     */
+    async resetSource(
+      sourceId: string,
+      now: number,
+      messageOf: (raw: Uint8Array) => { id: string; content: unknown } | null,
+    ) {
+      sqlite
+        .transaction(() => {
+          for (let after = 0; ; ) {
+            const rows = rawLinesPage.all(sourceId, after)
+            if (rows.length === 0) break
+            for (const r of rows) {
+              const m = messageOf(r.raw)
+              if (m)
+                detachContent.run(
+                  m.content === undefined || m.content === null ? null : JSON.stringify(m.content),
+                  m.id,
+                  sourceId,
+                  r.line,
+                )
+            }
+            after = (rows.at(-1) as { line: number }).line
+          }
+          deleteRawLines.run(sourceId)
+          deleteErrors.run(sourceId)
+          updateSource.run(0, 0, null, now, sourceId)
+        })
+        .immediate()
     },
     /** The owners of these conversations, for those that exist. */
     async conversationOwners(ids: string[]) {
-      if (ids.length === 0) return new Map<string, string>()
-      const rows = db
-        .select({ id: conversations.id, ownerId: conversations.ownerId })
-        .from(conversations)
-        .where(inArray(conversations.id, ids))
-        .all()
-      return new Map(rows.map((r) => [r.id, r.ownerId]))
+      const owners = new Map<string, string>()
+      for (const id of ids) {
+        const row = ownerOf.get(id)
+        if (row) owners.set(id, row.ownerId)
+      }
+      return owners
     },
     /** For each response key, the stored line carrying its usage and that usage's total. */
     async attributedUsage(ownerId: string, keys: string[]) {
-      if (keys.length === 0) return []
-      return db
-        .select({
-          key: messages.responseKey,
-          uuid: messages.id,
-          total: sql<number>`${messages.inputTokens} + ${messages.outputTokens} + ${messages.cacheCreationTokens} + ${messages.cacheReadTokens}`,
-        })
-        .from(messages)
-        .where(
-          and(
-            eq(messages.ownerId, ownerId),
-            inArray(messages.responseKey, keys),
-            sql`${messages.inputTokens} + ${messages.outputTokens} + ${messages.cacheCreationTokens} + ${messages.cacheReadTokens} > 0`,
-          ),
-        )
-        .all()
+      return keys.flatMap((key) => responseUsage.all(ownerId, key))
     },
     async applyChunk(plan: ChunkPlan): Promise<ChunkResult> {
-      return db.transaction(
-        (tx) => {
-          const { sourceId, ownerId, now } = plan
-          const touched = new Set<string>()
-          for (const c of plan.conversations) {
-            upsertConversation.run({ ...c, ownerId, now })
-            touched.add(c.id)
-          }
-          // a source is part of a conversation's export once it added messages to it (a second copy of a file adds none)
-          const contributed = new Set<string>()
-          const seqBefore = (maxSeq.get() as { seq: number }).seq
-          let messagesAdded = 0
-          let toolCallsAdded = 0
-          for (const l of plan.lines) {
-            insertRaw.run({ sourceId, line: l.line, offset: l.offset, raw: l.raw })
-            if (l.error) insertError.run({ sourceId, line: l.line, offset: l.offset, ...l.error })
-            const m = l.message
-            if (!m) continue
-            const usage = {
-              input: m.inputTokens ?? 0,
-              output: m.outputTokens ?? 0,
-              cacheCreation: m.cacheCreationTokens ?? 0,
-              cacheRead: m.cacheReadTokens ?? 0,
-              cost: m.costUsd ?? 0,
-            }
-            const added =
-              insertMessage.run({
-                id: m.id,
-                ownerId: ownerId,
-                conversationId: m.conversationId,
-                parentId: m.parentId ?? null,
-                logicalParentId: m.logicalParentId ?? null,
-                type: m.type,
-                subtype: m.subtype ?? null,
-                role: m.role ?? null,
-                content: m.content === undefined || m.content === null ? null : JSON.stringify(m.content),
-                text: m.text ?? '',
-                model: m.model ?? null,
-                responseKey: m.responseKey ?? null,
-                ...usage,
-                isSidechain: m.isSidechain ? 1 : 0,
-                agentId: m.agentId ?? null,
-                metadata: JSON.stringify(m.metadata ?? {}),
-                timestamp: m.timestamp,
-                createdAt: now,
-              }).changes > 0
-            if (!added) {
-              // the line was stored before (a resumed session's replay): only a larger usage total moves to it
-              if (usage.input + usage.output + usage.cacheCreation + usage.cacheRead > 0)
-                setUsage.run({ ...usage, id: m.id, ownerId: ownerId })
-              continue
-            }
-            messagesAdded++
-            contributed.add(m.conversationId)
-            for (const u of l.toolUses ?? []) {
-              upsertToolUse.run({
-                id: u.id,
-                ownerId: ownerId,
-                conversationId: m.conversationId,
-                messageId: m.id,
-                name: u.name,
-                input: JSON.stringify(u.input ?? null),
-                at: u.at,
-              })
-              toolCallsAdded++
-            }
-            for (const r of l.toolResults ?? [])
-              upsertToolResult.run({
-                id: r.id,
-                ownerId: ownerId,
-                conversationId: m.conversationId,
-                result: r.result,
-                isError: r.isError ? 1 : 0,
-                at: r.at,
-              })
-            if (l.agentLink)
-              linkAgent.run({
-                agentId: l.agentLink.agentId,
-                conversationId: m.conversationId,
-                toolUseId: l.agentLink.toolUseId,
-              })
-          }
-          for (const conversationId of contributed) linkSource.run({ conversationId, sourceId })
-          for (const uuid of plan.zeroUsageOf) zeroUsage.run({ id: uuid, ownerId: ownerId })
-          indexText.run({ after: seqBefore })
-          if (plan.summaries.length > 0) {
-            for (const s of plan.summaries)
-              tx.insert(summaries)
-                .values({ ownerId, leafUuid: s.leafUuid, summary: s.summary })
-                .onConflictDoUpdate({ target: [summaries.ownerId, summaries.leafUuid], set: { summary: s.summary } })
-                .run()
-            for (const id of conversationsOfLeaves(plan.summaries.map((s) => s.leafUuid))) touched.add(id)
-          }
-          for (const id of touched) refreshConversationAggregates(tx, id, now)
-          tx.update(sources)
-            .set({ bytesDone: plan.bytesDone, linesDone: plan.linesDone, prefixHash: plan.prefixHash, updatedAt: now })
-            .where(eq(sources.id, sourceId))
-            .run()
-          return { messagesAdded, toolCallsAdded, conversationIds: [...touched] }
-        },
-        { behavior: 'immediate' },
-      )
+      return apply.immediate(plan)
     },
     /** The raw lines of every source that holds lines of this conversation, main file first, in file order. */
     async *exportLines(conversationId: string) {
-      const ids = db
-        .select({ id: sources.id })
-        .from(conversationSources)
-        .innerJoin(sources, eq(sources.id, conversationSources.sourceId))
-        .where(eq(conversationSources.conversationId, conversationId))
-        .orderBy(sources.sourceKey)
-        .all()
-      const page = db.$client.prepare(
-        'SELECT line, raw FROM raw_lines WHERE source_id = $id AND line > $after ORDER BY line LIMIT 1000',
-      )
+      const ids = sqlite
+        .query<{ id: string }, [string]>(
+          `SELECT s.id FROM conversation_sources cs JOIN sources s ON s.id = cs.source_id
+           WHERE cs.conversation_id = ? ORDER BY s.source_key`,
+        )
+        .all(conversationId)
       for (const { id } of ids) {
         let after = 0
         while (true) {
-          const rows = page.all({ id: id, after: after }) as { line: number; raw: Uint8Array }[]
+          const rows = rawLinesPage.all(id, after)
           if (rows.length === 0) break
           for (const r of rows) yield r.raw
           after = (rows.at(-1) as { line: number }).line

@@ -1,15 +1,15 @@
 import type { EventBus } from '../../lib/bus'
 import type { Pricing } from '../../lib/pricing'
+import { FINGERPRINT_WINDOW, fingerprintOf, LineFingerprints } from './fingerprint'
 import { DEFAULT_MAX_LINE_BYTES, type JsonlLine, readJsonl } from './jsonl'
-import { type NormalizedRecord, normalizeRecord } from './records'
-import type { ChunkPlan, ConversationPlan, IngestRepository, LinePlan, NewMessage } from './repository'
-import { responseKey, usageTotal } from './usage'
+import { type NormalizedRecord, normalizeRecord, parseRawLine } from './records'
+import type { ChunkPlan, ConversationPlan, IngestRepository, LinePlan, MessagePlan, NewSource } from './repository'
+import { messageIdOf, responseKey, usageTotal } from './usage'
 
 /** Lines per committed chunk: large enough to amortise the transaction, small enough to keep reads responsive. */
 const CHUNK_LINES = 2000
 const CHUNK_BYTES = 8 * 1024 * 1024
 const FIRST_PROMPT_CHARS = 200
-const FINGERPRINT_WINDOW = 64 * 1024
 const KEPT_ERRORS = 20
 const BOM = new Uint8Array([0xef, 0xbb, 0xbf])
 const encoder = new TextEncoder()
@@ -43,8 +43,9 @@ export type ImportInput = {
   signal?: AbortSignal
 }
 
-/** The exact bytes of a line as it was in the file, terminator included. */
+/** The exact bytes of a line as it was in the file, terminator included (only the terminator of a line too long). */
 function rawBytes(l: JsonlLine): Uint8Array {
+  if (l.raw) return l.raw
   const body = l.kind === 'error' && l.bytes ? l.bytes : encoder.encode(l.text ?? '')
   const head = l.bom ? BOM : new Uint8Array(0)
   const tail = encoder.encode(l.terminator)
@@ -53,6 +54,25 @@ function rawBytes(l: JsonlLine): Uint8Array {
   out.set(body, head.length)
   out.set(tail, head.length + body.length)
   return out
+}
+
+/** The flags of a message's `metadata` column, serialised (most lines have none). */
+function metadataOf(r: NormalizedRecord): string {
+  if (!r.isMeta && !r.isCompactSummary && !r.isApiError) return '{}'
+  return JSON.stringify({
+    ...(r.isMeta && { is_meta: true }),
+    ...(r.isCompactSummary && { is_compact_summary: true }),
+    ...(r.isApiError && { is_api_error: true }),
+  })
+}
+
+/** The message a stored line gave (its id and content), read again from the line's bytes. */
+function messageOfRawLine(raw: Uint8Array): { id: string; content: unknown } | null {
+  const line = parseRawLine(raw)
+  if (!line) return null
+  const r = normalizeRecord(line)
+  const id = messageIdOf(r)
+  return id === null ? null : { id, content: r.content }
 }
 
 const lineEnd = (l: JsonlLine) => l.offset + l.length + l.terminator.length
@@ -81,42 +101,33 @@ export function createIngestService(
     bus?: EventBus
   },
 ) {
-  /**
-   * A fingerprint of what was imported up to `end`: its first and last FINGERPRINT_WINDOW bytes and its length. A
-   * rewritten file changes its start or the bytes before the old end; an appended one changes neither. Reading two
-   * small windows keeps following a large, growing file cheap (hashing the whole prefix would cost its size per append).
-   */
-  async function fingerprint(file: ReturnType<typeof Bun.file>, end: number) {
-    const hasher = new Bun.CryptoHasher('sha256')
-    hasher.update(String(end))
-    hasher.update(await file.slice(0, Math.min(end, FINGERPRINT_WINDOW)).bytes())
-    hasher.update(await file.slice(Math.max(0, end - FINGERPRINT_WINDOW), end).bytes())
-    return hasher.digest('hex')
-  }
-
   async function importFile(input: ImportInput): Promise<ImportResult> {
     const { ownerId } = input
     const file = Bun.file(input.path)
     const size = file.size
     const now = Date.now()
-    let source =
-      (await repo.findSource(ownerId, input.sourceKey)) ??
-      (await repo.createSource({
+    // a new source is stored with the first chunk, in its transaction
+    let newSource: NewSource | null = null
+    let source = await repo.findSource(ownerId, input.sourceKey)
+    if (!source) {
+      newSource = {
         id: Bun.randomUUIDv7(),
         ownerId,
         sourceKey: input.sourceKey,
         displayName: input.displayName,
         createdAt: now,
         updatedAt: now,
-      }))
+      }
+      source = { ...newSource, bytesDone: 0, linesDone: 0, prefixHash: null }
+    }
 
     // Resume after what was imported, unless the file no longer starts with it (rewritten): then read it all again.
     let rewritten = false
     if (source.bytesDone > 0) {
-      const unchanged = size >= source.bytesDone && (await fingerprint(file, source.bytesDone)) === source.prefixHash
+      const unchanged = size >= source.bytesDone && (await fingerprintOf(file, source.bytesDone)) === source.prefixHash
       if (!unchanged) {
         rewritten = true
-        await repo.resetSource(source.id, now)
+        await repo.resetSource(source.id, now, messageOfRawLine)
         source = { ...source, bytesDone: 0, linesDone: 0, prefixHash: null }
       }
     }
@@ -136,6 +147,13 @@ export function createIngestService(
     let lastSession: string | null = null
     let lastTimestamp = now
     let linesDone = source.linesDone
+    // each chunk's fingerprint comes from the lines just read (and, resuming mid-file, the file's first bytes)
+    const resuming = source.bytesDone > 0 && source.bytesDone < size
+    const fingerprints = new LineFingerprints(
+      file,
+      source.bytesDone,
+      resuming ? await file.slice(0, Math.min(source.bytesDone, FINGERPRINT_WINDOW)).bytes() : undefined,
+    )
 
     const commit = async (chunk: JsonlLine[]) => {
       const last = chunk.at(-1)
@@ -156,7 +174,7 @@ export function createIngestService(
       const sessions = new Map<string, ConversationPlan>()
       const summaries: ChunkPlan['summaries'] = []
       const zeroUsageOf: string[] = []
-      const pendingByUuid = new Map<string, NewMessage>()
+      const pendingByUuid = new Map<string, MessagePlan>()
       const fail = (plan: LinePlan, reason: string, message: string) => {
         plan.error = { reason, message }
         progress.linesSkipped++
@@ -167,6 +185,7 @@ export function createIngestService(
       function planLine(l: JsonlLine, r: NormalizedRecord | null): void {
         const plan: LinePlan = { line: l.line, offset: l.offset, raw: rawBytes(l) }
         plans.push(plan)
+        fingerprints.add(l.offset, l.raw, lineEnd(l))
         if (l.kind === 'error') {
           fail(plan, l.error.reason, l.error.message)
           return
@@ -205,17 +224,14 @@ export function createIngestService(
         session.version = r.version ?? session.version
         if (r.title?.kind === 'custom-title') session.customTitle = r.title.title
         if (r.title?.kind === 'ai-title') session.aiTitle = r.title.title
-        // A line with usage but no uuid (minimal or very old lines) is stored under its response's id, so its
-        // tokens count and a second copy of it is recognised.
         const key = responseKey(r)
-        const uuid = r.uuid ?? (key ? `response:${key}` : null)
+        const uuid = messageIdOf(r)
         if (!uuid) return
         session.firstPrompt ??= promptOf(r)
 
         const timestamp = r.timestamp ?? lastTimestamp
-        const message: NewMessage = {
+        const message: MessagePlan = {
           id: uuid,
-          ownerId,
           conversationId: sessionId,
           parentId: r.parentUuid,
           logicalParentId: r.logicalParentUuid,
@@ -226,15 +242,15 @@ export function createIngestService(
           text: r.text,
           model: r.model,
           responseKey: key,
+          inputTokens: 0,
+          outputTokens: 0,
+          cacheCreationTokens: 0,
+          cacheReadTokens: 0,
+          costUsd: 0,
           isSidechain: r.isSidechain,
           agentId: r.agentId,
-          metadata: {
-            ...(r.isMeta && { is_meta: true }),
-            ...(r.isCompactSummary && { is_compact_summary: true }),
-            ...(r.isApiError && { is_api_error: true }),
-          },
+          metadata: metadataOf(r),
           timestamp,
-          createdAt: now,
         }
         // Usage: this line carries its response's usage if it is the first seen or has a larger total.
         if (key && r.usage) {
@@ -254,35 +270,42 @@ export function createIngestService(
               else zeroUsageOf.push(current.uuid)
             }
             usage.set(key, { uuid, total })
-            Object.assign(message, { ...r.usage, costUsd: pricing.costOf(r.model, r.usage) })
+            message.inputTokens = r.usage.inputTokens
+            message.outputTokens = r.usage.outputTokens
+            message.cacheCreationTokens = r.usage.cacheCreationTokens
+            message.cacheReadTokens = r.usage.cacheReadTokens
+            message.costUsd = pricing.costOf(r.model, r.usage)
           }
         }
         pendingByUuid.set(uuid, message)
         plan.message = message
-        plan.toolUses = r.toolUses.map((u) => ({ ...u, at: timestamp }))
-        plan.toolResults = r.toolResults.map((t) => ({
-          id: t.toolUseId,
-          result: t.excerpt,
-          isError: t.isError,
-          at: timestamp,
-        }))
+        if (r.toolUses.length > 0) plan.toolUses = r.toolUses.map((u) => ({ ...u, at: timestamp }))
+        if (r.toolResults.length > 0)
+          plan.toolResults = r.toolResults.map((t) => ({
+            id: t.toolUseId,
+            result: t.excerpt,
+            isError: t.isError,
+            at: timestamp,
+          }))
         if (r.agentLink) plan.agentLink = r.agentLink
       }
 
       const bytesDone = lineEnd(last)
       linesDone = last.line
       const result = await repo.applyChunk({
+        newSource,
         sourceId: source.id,
         ownerId,
         now: Date.now(),
         bytesDone,
         linesDone,
-        prefixHash: await fingerprint(file, bytesDone),
+        prefixHash: await fingerprints.at(bytesDone),
         lines: plans,
         conversations: [...sessions.values()],
         summaries,
         zeroUsageOf,
       })
+      newSource = null
       for (const id of result.conversationIds) {
         conversationIds.add(id)
         bus?.publish({
@@ -306,6 +329,7 @@ export function createIngestService(
         offset: source.bytesDone,
         line: source.linesDone + 1,
         maxLineBytes,
+        keepRaw: true,
       })
       let chunk: JsonlLine[] = []
       let chunkBytes = 0
@@ -320,6 +344,7 @@ export function createIngestService(
       }
       await commit(chunk)
     }
+    if (newSource) await repo.createSource(newSource) // nothing to read yet: the source is known all the same
     return { ...progress, sourceId: source.id, rewritten, conversationIds: [...conversationIds], errors }
   }
 

@@ -46,6 +46,16 @@ export function responseKey(r: NormalizedRecord): string | null {
   return r.uuid !== null ? `uuid:${r.uuid}` : null
 }
 
+/**
+ * The id a line's message row is stored under: its uuid, else (minimal or very old lines with usage but no uuid) its
+ * response's key, so its tokens count and a second copy of it is recognised; null for a line that is no message.
+ */
+export function messageIdOf(r: NormalizedRecord): string | null {
+  if (r.uuid !== null) return r.uuid
+  const key = responseKey(r)
+  return key ? `response:${key}` : null
+}
+
 export type UsageAccumulator = {
   /**
    * Feeds one line, in file order. Returns the attribution when this line now carries its response's usage (the

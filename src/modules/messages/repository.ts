@@ -1,9 +1,10 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm'
+import { and, asc, eq, getTableColumns, inArray, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client'
-import { messages, toolCalls } from '../../db/schema'
+import { messages, rawLines, toolCalls } from '../../db/schema'
 import { refreshConversationAggregates } from '../conversations/repository'
 
-export type MessageRow = typeof messages.$inferSelect
+/** A message row; an imported one also brings the transcript line its content is read from (`raw`). */
+export type MessageRow = typeof messages.$inferSelect & { raw?: Buffer | null }
 export type NewMessageRow = typeof messages.$inferInsert
 export type ToolCallRow = typeof toolCalls.$inferSelect
 export type NewToolCallRow = typeof toolCalls.$inferInsert
@@ -13,17 +14,19 @@ export type NewToolCallRow = typeof toolCalls.$inferInsert
  * every write here updates them in the same transaction as the messages it changes.
  */
 export function createMessageRepository(db: Db) {
-  const byId = db
-    .select()
-    .from(messages)
+  // an imported message's content is its transcript line's (stored once, in raw_lines)
+  const withRaw = () =>
+    db
+      .select({ ...getTableColumns(messages), raw: rawLines.raw })
+      .from(messages)
+      .leftJoin(rawLines, and(eq(rawLines.sourceId, messages.rawSourceId), eq(rawLines.line, messages.rawLine)))
+  const byId = withRaw()
     .where(and(eq(messages.conversationId, sql.placeholder('conversationId')), eq(messages.id, sql.placeholder('id'))))
     .prepare()
 
   return {
     async list(conversationId: string, limit: number, offset: number) {
-      const rows = db
-        .select()
-        .from(messages)
+      const rows = withRaw()
         .where(eq(messages.conversationId, conversationId))
         .orderBy(asc(messages.timestamp), asc(messages.seq))
         .limit(limit)
@@ -60,7 +63,7 @@ export function createMessageRepository(db: Db) {
     },
     async findMany(ids: string[]) {
       if (ids.length === 0) return []
-      return db.select().from(messages).where(inArray(messages.id, ids)).all()
+      return withRaw().where(inArray(messages.id, ids)).all()
     },
     async toolCallsOf(messageIds: string[]) {
       if (messageIds.length === 0) return []

@@ -5,6 +5,7 @@ import { AppError, conflict, notFound } from '../../lib/errors'
 import { iso, isoOrNull } from '../../lib/models'
 import type { Pricing } from '../../lib/pricing'
 import type { ConversationService } from '../conversations/service'
+import { contentOfRawLine } from '../ingest/records'
 import type { CreateMessage, MessageDto, ToolCallDto } from './model'
 import type { MessageRepository, MessageRow, NewToolCallRow, ToolCallRow } from './repository'
 
@@ -30,7 +31,7 @@ export const toMessage = (r: MessageRow, calls: ToolCallRow[]): MessageDto => ({
   type: r.type,
   subtype: r.subtype,
   role: r.role,
-  content: r.content,
+  content: r.raw ? contentOfRawLine(r.raw) : r.content,
   text: r.text,
   model: r.model,
   usage: {
