@@ -2,6 +2,7 @@ import { Elysia, ElysiaCustomStatusResponse } from 'elysia'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { Counter, Histogram } from 'prom-client'
+import { encoded, isEncoded } from './encoded'
 import { AppError, type ErrorBody } from './errors'
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/
@@ -59,9 +60,6 @@ export function httpPlugin({
   maxUploadBytes: number
 }) {
   const info = new WeakMap<Request, RequestInfo>()
-  // a large answer's JSON and gzip bytes, made once per object: an answer reused from the read cache is the same
-  // object every time
-  const encoded = new WeakMap<object, { json: string; gzip?: Uint8Array }>()
   const requests = new Counter({
     name: 'http_requests_total',
     help: 'HTTP requests by method, route and status',
@@ -177,21 +175,18 @@ export function httpPlugin({
           value !== null && typeof value === 'object' && [Object, Array].includes(value.constructor as never)
         if (!isJson) return
         const gzip = request.headers.get('accept-encoding')?.includes('gzip') ?? false
-        let body = encoded.get(value)
-        if (!body) {
-          if (!gzip) return
-          const json = JSON.stringify(value)
-          if (json.length < COMPRESS_FROM_BYTES) return
-          body = { json }
-          encoded.set(value, body)
-        }
+        // a reused answer is sent from the bytes made for it; any other goes to Elysia unless it is worth gzip
+        const known = isEncoded(value)
+        if (!gzip && !known) return
+        const body = encoded(value)
+        const compress = gzip && body.json.length >= COMPRESS_FROM_BYTES
+        if (!compress && !known) return
         set.headers['content-type'] = 'application/json; charset=utf-8'
-        if (gzip) {
+        if (compress) {
           set.headers['content-encoding'] = 'gzip'
           set.headers.vary = set.headers.vary ? `${set.headers.vary}, accept-encoding` : 'accept-encoding'
-          body.gzip ??= Bun.gzipSync(body.json)
         }
-        return new Response(gzip ? body.gzip : body.json, {
+        return new Response(compress ? body.gzip() : body.json, {
           status: custom ? Number(responseValue.code) : Number(set.status ?? 200),
           headers: set.headers as Record<string, string>,
         })

@@ -1,4 +1,5 @@
 import type { Db } from '../db/client'
+import { encoded } from './encoded'
 
 /**
  * Answers of read-only reports (search, usage, a project's hierarchy), reused until the database changes: a commit by this connection
@@ -37,8 +38,10 @@ export function createReadCache(db: Db, maxBytes = 64 * 1024 * 1024) {
       }
       const value = await compute()
       if (versionNow() !== before) return value
-      // the size of its JSON stands for the memory an answer holds; one answer takes at most an eighth
-      const size = JSON.stringify(value).length
+      // the size of its JSON (made once, and sent as is) stands for the memory an answer holds; one answer takes at
+      // most an eighth
+      const size =
+        typeof value === 'object' && value !== null ? encoded(value).json.length : JSON.stringify(value).length
       if (size > maxBytes / 8) return value
       entries.set(id, { value, bytes: size })
       bytes += size

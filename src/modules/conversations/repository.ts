@@ -139,9 +139,8 @@ export function createConversationRepository(db: Db) {
 export type ConversationRepository = ReturnType<typeof createConversationRepository>
 
 /**
- * Recomputes a conversation's aggregates from its messages (exact after any change) and, unless a user set the
- * title, derives it: custom-title, else ai-title, else the summary whose leaf is one of its messages, else the first
- * prompt. Runs inside the caller's write transaction.
+ * Recomputes a conversation's aggregates from its messages (exact after any change) and its title
+ * (refreshConversationTitle). Runs inside the caller's write transaction.
  */
 export function refreshConversationAggregates(tx: Pick<Db, 'run'>, conversationId: string, now: number) {
   const id = conversationId
@@ -158,6 +157,14 @@ export function refreshConversationAggregates(tx: Pick<Db, 'run'>, conversationI
     UPDATE conversations SET models = (SELECT json_group_array(model) FROM (SELECT DISTINCT model FROM messages
       WHERE conversation_id = ${id} AND model IS NOT NULL AND model <> '<synthetic>' ORDER BY model))
     WHERE id = ${id}`)
+  refreshConversationTitle(tx, id)
+}
+
+/**
+ * Derives the title, unless a user set it: custom-title, else ai-title, else the summary whose leaf is one of its
+ * messages, else the first prompt. Runs inside the caller's write transaction.
+ */
+export function refreshConversationTitle(tx: Pick<Db, 'run'>, id: string) {
   tx.run(sql`
     UPDATE conversations SET (title, title_source) = (
       SELECT CASE WHEN d.source IS NULL THEN conversations.title ELSE d.title END,

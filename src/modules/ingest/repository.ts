@@ -1,6 +1,6 @@
 import type { Db } from '../../db/client'
 import type { sources } from '../../db/schema'
-import { refreshConversationAggregates } from '../conversations/repository'
+import { refreshConversationAggregates, refreshConversationTitle } from '../conversations/repository'
 import { isSyntheticModel } from './records'
 
 export type SourceRow = typeof sources.$inferSelect
@@ -244,19 +244,6 @@ export function createIngestRepository(db: Db) {
        SELECT value FROM json_each(conversations.models) UNION SELECT value FROM json_each(?1) ORDER BY 1))
      WHERE id = ?2`,
   )
-  const refreshTitle = sqlite.prepare<unknown, [string]>(
-    `UPDATE conversations SET (title, title_source) = (
-       SELECT CASE WHEN d.source IS NULL THEN conversations.title ELSE d.title END,
-              coalesce(d.source, conversations.title_source)
-       FROM (SELECT
-         coalesce(custom_title, ai_title, s.summary, first_prompt) AS title,
-         CASE WHEN custom_title IS NOT NULL THEN 'custom-title' WHEN ai_title IS NOT NULL THEN 'ai-title'
-              WHEN s.summary IS NOT NULL THEN 'summary' WHEN first_prompt IS NOT NULL THEN 'prompt' END AS source
-         FROM (SELECT (SELECT summaries.summary FROM summaries JOIN messages m ON m.id = summaries.leaf_uuid
-                       WHERE m.conversation_id = ?1 AND summaries.owner_id = conversations.owner_id
-                       ORDER BY m.seq DESC LIMIT 1) AS summary) AS s) AS d)
-     WHERE id = ?1 AND (title_source IS NULL OR title_source <> 'user')`,
-  )
 
   const newDelta = (): Delta => ({
     count: 0,
@@ -398,7 +385,7 @@ export function createIngestRepository(db: Db) {
       const d = deltas.get(id) ?? newDelta()
       addAggregates.run(d.count, d.input, d.output, d.cacheCreation, d.cacheRead, d.cost, d.first, d.last, now, id)
       if (d.models.size > 0) addModels.run(JSON.stringify([...d.models]), id)
-      if (retitle.has(id)) refreshTitle.run(id)
+      if (retitle.has(id)) refreshConversationTitle(db, id)
     }
     for (const id of recount) {
       refreshConversationAggregates(db, id, now)
