@@ -1,4 +1,12 @@
+import { Type } from '@sinclair/typebox'
 import { t } from 'elysia'
+
+/**
+ * An integer in a JSON body or a response. Elysia's `t.Integer` also takes numeric strings, which query strings need
+ * (PageQuery keeps it), but it is a Transform: one in a response schema makes Elysia run TypeBox's interpreted Encode
+ * over every value served, a third of a 50-item list's time, where a plain integer gets only the compiled check.
+ */
+export const Integer = Type.Integer
 
 export const MAX_PAGE_SIZE = 200
 
@@ -18,7 +26,7 @@ export const Page = <T extends Parameters<typeof t.Array>[0]>(item: T) => {
   // the item's own example makes the page's, so every list route shows one in the docs
   const example = (item as { examples?: unknown[] }).examples?.[0]
   return t.Object(
-    { items: t.Array(item), total: t.Integer(), limit: t.Integer(), offset: t.Integer() },
+    { items: t.Array(item), total: Integer(), limit: Integer(), offset: Integer() },
     example === undefined ? {} : { examples: [{ items: [example], total: 1, limit: 50, offset: 0 }] },
   )
 }

@@ -2,10 +2,10 @@ import type { Db } from '../db/client'
 import { encoded } from './encoded'
 
 /**
- * Answers of read-only reports (search, usage, a project's hierarchy), reused until the database changes: a commit by this connection
- * (its total_changes() moves) or by any other (data_version moves) empties it. Dashboards and teammates asking
- * for the same report between two writes then cost one query, not one each. At most `maxBytes` of answers (as JSON)
- * are kept, the least recently used leaving first.
+ * Answers of read-only routes (lists, threads, search, usage, a project's hierarchy), reused until the database
+ * changes: a commit by this connection (its total_changes() moves) or by any other (data_version moves) empties it.
+ * Dashboards and teammates asking for the same page or report between two writes then cost one query, not one each.
+ * At most `maxBytes` of answers (as JSON) are kept, the least recently used leaving first.
  */
 export function createReadCache(db: Db, maxBytes = 64 * 1024 * 1024) {
   const state = db.$client.query<{ changes: number; version: number }, []>(

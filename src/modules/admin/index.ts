@@ -4,7 +4,7 @@ import { Elysia, t } from 'elysia'
 import { backupTo } from '../../db/backup'
 import type { Db } from '../../db/client'
 import { ErrorBody, notFound } from '../../lib/errors'
-import { iso, SECURITY } from '../../lib/models'
+import { Integer, iso, SECURITY } from '../../lib/models'
 import type { AuthGuard } from '../auth/guard'
 
 const backupExample = {
@@ -13,7 +13,7 @@ const backupExample = {
   created_at: '2026-01-01T12:00:00.000Z',
 }
 const Backup = t.Object(
-  { name: t.String(), size: t.Integer(), created_at: t.String({ format: 'date-time' }) },
+  { name: t.String(), size: Integer(), created_at: t.String({ format: 'date-time' }) },
   { examples: [backupExample] },
 )
 const NAME = /^observatory-[\dTZ-]+\.db$/
@@ -56,7 +56,7 @@ export const adminModule = ({ db, backupsDir, guard }: { db: Db; backupsDir: str
       {
         response: {
           200: t.Object(
-            { items: t.Array(Backup), total: t.Integer() },
+            { items: t.Array(Backup), total: Integer() },
             { examples: [{ items: [backupExample], total: 1 }] },
           ),
           401: 'error',

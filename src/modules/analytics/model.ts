@@ -1,11 +1,12 @@
 import { t } from 'elysia'
+import { Integer } from '../../lib/models'
 
 const Tokens = {
-  input_tokens: t.Integer(),
-  output_tokens: t.Integer(),
-  cache_creation_input_tokens: t.Integer(),
-  cache_read_input_tokens: t.Integer(),
-  total_tokens: t.Integer(),
+  input_tokens: Integer(),
+  output_tokens: Integer(),
+  cache_creation_input_tokens: Integer(),
+  cache_read_input_tokens: Integer(),
+  total_tokens: Integer(),
   cost_usd: t.Number(),
 }
 const ModelUsage = t.Object({ model: t.String(), ...Tokens })
@@ -74,14 +75,14 @@ export const AnalyticsModel = {
       items: t.Array(
         t.Object({
           name: t.String(),
-          calls: t.Integer(),
-          errors: t.Integer(),
+          calls: Integer(),
+          errors: Integer(),
           error_rate: t.Number(),
           p50_duration_ms: t.Union([t.Number(), t.Null()]),
           p95_duration_ms: t.Union([t.Number(), t.Null()]),
         }),
       ),
-      total: t.Integer(),
+      total: Integer(),
     },
     {
       examples: [
@@ -102,15 +103,15 @@ export const AnalyticsModel = {
   }),
   'analytics.Overview': t.Object(
     {
-      conversations: t.Integer(),
-      messages: t.Integer(),
-      tool_calls: t.Integer(),
-      files: t.Integer(),
+      conversations: Integer(),
+      messages: Integer(),
+      tool_calls: Integer(),
+      files: Integer(),
       ...Tokens,
-      active_days: t.Integer(),
-      top_projects: t.Array(t.Object({ project_path: t.String(), conversations: t.Integer(), cost_usd: t.Number() })),
-      top_models: t.Array(t.Object({ model: t.String(), total_tokens: t.Integer(), cost_usd: t.Number() })),
-      top_tools: t.Array(t.Object({ name: t.String(), calls: t.Integer() })),
+      active_days: Integer(),
+      top_projects: t.Array(t.Object({ project_path: t.String(), conversations: Integer(), cost_usd: t.Number() })),
+      top_models: t.Array(t.Object({ model: t.String(), total_tokens: Integer(), cost_usd: t.Number() })),
+      top_tools: t.Array(t.Object({ name: t.String(), calls: Integer() })),
     },
     {
       examples: [

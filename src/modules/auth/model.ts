@@ -1,5 +1,5 @@
 import { t } from 'elysia'
-import { Timestamp } from '../../lib/models'
+import { Integer, Timestamp } from '../../lib/models'
 import { Email } from '../users/model'
 
 export const TokenPair = t.Object(
@@ -7,7 +7,7 @@ export const TokenPair = t.Object(
     access_token: t.String({ description: 'JWT (HS256), sent as `Authorization: Bearer …`' }),
     refresh_token: t.String({ description: 'Opaque; exchange it at /api/auth/refresh before it expires (30 days)' }),
     token_type: t.Literal('Bearer'),
-    expires_in: t.Integer({ description: 'Seconds until the access token expires' }),
+    expires_in: Integer({ description: 'Seconds until the access token expires' }),
   },
   {
     examples: [
@@ -49,7 +49,7 @@ export const AuthModel = {
   'auth.TokenPair': TokenPair,
   'auth.ApiKey': ApiKey,
   'auth.ApiKeyList': t.Object(
-    { items: t.Array(ApiKey), total: t.Integer() },
+    { items: t.Array(ApiKey), total: Integer() },
     { examples: [{ items: [apiKeyExample], total: 1 }] },
   ),
   'auth.NewApiKey': t.Composite([ApiKey, t.Object({ key: t.String({ description: 'Shown once; store it now' }) })], {

@@ -1,6 +1,7 @@
 import { Elysia, t } from 'elysia'
 import { ErrorBody } from '../../lib/errors'
 import { IdParams, SECURITY } from '../../lib/models'
+import type { ReadCache } from '../../lib/read-cache'
 import type { AuthGuard } from '../auth/guard'
 import type { IngestService } from '../ingest/service'
 import { MessageModel } from '../messages/model'
@@ -9,10 +10,16 @@ import { exportDocument } from './export'
 import { ConversationModel } from './model'
 import type { ConversationService } from './service'
 
-type Deps = { conversations: ConversationService; messages: MessageService; ingest: IngestService; guard: AuthGuard }
+type Deps = {
+  conversations: ConversationService
+  messages: MessageService
+  ingest: IngestService
+  reads: ReadCache
+  guard: AuthGuard
+}
 
 /** Conversations: list, create, read, update, delete, export. */
-export const conversationsModule = ({ conversations, messages, ingest, guard }: Deps) =>
+export const conversationsModule = ({ conversations, messages, ingest, reads, guard }: Deps) =>
   new Elysia({
     name: 'conversations',
     prefix: '/api/conversations',
@@ -22,15 +29,20 @@ export const conversationsModule = ({ conversations, messages, ingest, guard }: 
     .model(ConversationModel)
     .model(MessageModel)
     .model({ error: ErrorBody })
-    .get('', ({ user, query }) => conversations.list(user, query), {
-      role: 'viewer',
-      query: 'conversation.ListQuery',
-      response: { 200: 'conversation.Page', 401: 'error', 422: 'error', 429: 'error' },
-      detail: {
-        summary: 'List conversations',
-        description: 'Filtered, sorted and paginated; `total` counts all matches.',
+    .get(
+      '',
+      ({ user, query }) =>
+        reads.remember(['conversations', user.id, user.role, query], () => conversations.list(user, query)),
+      {
+        role: 'viewer',
+        query: 'conversation.ListQuery',
+        response: { 200: 'conversation.Page', 401: 'error', 422: 'error', 429: 'error' },
+        detail: {
+          summary: 'List conversations',
+          description: 'Filtered, sorted and paginated; `total` counts all matches.',
+        },
       },
-    })
+    )
     .post('', async ({ user, body, status }) => status(201, await conversations.create(user, body)), {
       role: 'member',
       body: 'conversation.Create',
@@ -81,17 +93,24 @@ export const conversationsModule = ({ conversations, messages, ingest, guard }: 
         detail: { summary: 'Delete a conversation with its messages and tool calls' },
       },
     )
-    .get('/:id/thread', ({ user, params, query }) => messages.thread(user, params.id, query.limit, query.offset), {
-      role: 'viewer',
-      params: IdParams,
-      query: 'message.ListQuery',
-      response: { 200: 'message.ThreadPage', 401: 'error', 404: 'error', 422: 'error', 429: 'error' },
-      detail: {
-        summary: 'The conversation in thread order',
-        description:
-          'parentUuid order, depth first; compaction boundaries marked; each subagent nested (depth + 1) after the message whose tool call started it.',
+    .get(
+      '/:id/thread',
+      ({ user, params, query }) =>
+        reads.remember(['thread', user.id, user.role, params.id, query], () =>
+          messages.thread(user, params.id, query.limit, query.offset),
+        ),
+      {
+        role: 'viewer',
+        params: IdParams,
+        query: 'message.ListQuery',
+        response: { 200: 'message.ThreadPage', 401: 'error', 404: 'error', 422: 'error', 429: 'error' },
+        detail: {
+          summary: 'The conversation in thread order',
+          description:
+            'parentUuid order, depth first; compaction boundaries marked; each subagent nested (depth + 1) after the message whose tool call started it.',
+        },
       },
-    })
+    )
     .get(
       '/:id/export',
       async ({ user, params, query }) => {

@@ -1,12 +1,12 @@
 import { t } from 'elysia'
-import { JsonObject, Page, PageQuery, Timestamp } from '../../lib/models'
+import { Integer, JsonObject, Page, PageQuery, Timestamp } from '../../lib/models'
 
 export const Usage = t.Object({
-  input_tokens: t.Integer(),
-  output_tokens: t.Integer(),
-  cache_creation_input_tokens: t.Integer(),
-  cache_read_input_tokens: t.Integer(),
-  total_tokens: t.Integer(),
+  input_tokens: Integer(),
+  output_tokens: Integer(),
+  cache_creation_input_tokens: Integer(),
+  cache_read_input_tokens: Integer(),
+  total_tokens: Integer(),
 })
 
 export const Conversation = t.Object(
@@ -19,7 +19,7 @@ export const Conversation = t.Object(
     agent_version: t.Union([t.String(), t.Null()]),
     models: t.Array(t.String()),
     metadata: JsonObject,
-    message_count: t.Integer(),
+    message_count: Integer(),
     usage: Usage,
     cost_usd: t.Number(),
     started_at: Timestamp,

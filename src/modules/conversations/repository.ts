@@ -86,29 +86,62 @@ export function createConversationRepository(db: Db) {
     .returning()
     .prepare()
 
+  // A list's statements are prepared once per shape (which filters, which order) with the values as placeholders:
+  // building and preparing the query on every request cost more than running it.
+  const placeholder = sql.placeholder
   const where = (f: ConversationFilter): SQL | undefined =>
     and(
-      f.ownerId !== null ? eq(conversations.ownerId, f.ownerId) : undefined,
-      f.projectPath !== undefined ? eq(conversations.projectPath, f.projectPath) : undefined,
-      f.workspaceId !== undefined ? eq(conversations.workspaceId, f.workspaceId) : undefined,
-      f.titleContains ? sql`${conversations.title} LIKE ${`%${escapeLike(f.titleContains)}%`} ESCAPE '\\'` : undefined,
-      f.startedFrom !== undefined ? gte(conversations.startedAt, f.startedFrom) : undefined,
-      f.startedTo !== undefined ? lt(conversations.startedAt, f.startedTo) : undefined,
+      f.ownerId !== null ? eq(conversations.ownerId, placeholder('ownerId')) : undefined,
+      f.projectPath !== undefined ? eq(conversations.projectPath, placeholder('projectPath')) : undefined,
+      f.workspaceId !== undefined ? eq(conversations.workspaceId, placeholder('workspaceId')) : undefined,
+      f.titleContains ? sql`${conversations.title} LIKE ${placeholder('titleLike')} ESCAPE '\\'` : undefined,
+      f.startedFrom !== undefined ? gte(conversations.startedAt, placeholder('startedFrom')) : undefined,
+      f.startedTo !== undefined ? lt(conversations.startedAt, placeholder('startedTo')) : undefined,
     )
-
-  return {
-    async list(filter: ConversationFilter, sort: ConversationSort, limit: number, offset: number) {
-      const condition = where(filter)
-      const dir = sort.order === 'asc' ? asc : desc
-      const rows = db
+  const listStatements = new Map<string, ReturnType<typeof prepareList>>()
+  const prepareList = (f: ConversationFilter, sort: ConversationSort) => {
+    const condition = where(f)
+    const dir = sort.order === 'asc' ? asc : desc
+    return {
+      page: db
         .select()
         .from(conversations)
         .where(condition)
         .orderBy(dir(sortColumns[sort.by]), dir(conversations.id))
-        .limit(limit)
-        .offset(offset)
-        .all()
-      const total = db.select({ n: count() }).from(conversations).where(condition).get()?.n ?? 0
+        .limit(placeholder('limit'))
+        .offset(placeholder('offset'))
+        .prepare(),
+      count: db.select({ n: count() }).from(conversations).where(condition).prepare(),
+    }
+  }
+
+  return {
+    async list(filter: ConversationFilter, sort: ConversationSort, limit: number, offset: number) {
+      const shape = [
+        filter.ownerId !== null,
+        filter.projectPath !== undefined,
+        filter.workspaceId !== undefined,
+        Boolean(filter.titleContains),
+        filter.startedFrom !== undefined,
+        filter.startedTo !== undefined,
+        sort.by,
+        sort.order,
+      ].join()
+      let statements = listStatements.get(shape)
+      if (!statements) {
+        statements = prepareList(filter, sort)
+        listStatements.set(shape, statements)
+      }
+      const values = {
+        ownerId: filter.ownerId,
+        projectPath: filter.projectPath,
+        workspaceId: filter.workspaceId,
+        titleLike: filter.titleContains ? `%${escapeLike(filter.titleContains)}%` : undefined,
+        startedFrom: filter.startedFrom,
+        startedTo: filter.startedTo,
+      }
+      const rows = statements.page.all({ ...values, limit, offset })
+      const total = statements.count.get(values)?.n ?? 0
       return { rows, total }
     },
     /** The conversation if it exists and, unless ownerId is null, belongs to that owner. */

@@ -1,5 +1,5 @@
 import { t } from 'elysia'
-import { Timestamp } from '../../lib/models'
+import { Integer, Timestamp } from '../../lib/models'
 
 export const MAX_BATCH = 1000
 
@@ -53,12 +53,12 @@ export const EventsModel = {
   }),
   'events.BatchResult': t.Object(
     {
-      created: t.Integer(),
-      duplicates: t.Integer(),
-      errors: t.Integer(),
+      created: Integer(),
+      duplicates: Integer(),
+      errors: Integer(),
       results: t.Array(
         t.Object({
-          index: t.Integer(),
+          index: Integer(),
           event_id: t.Union([t.String(), t.Null()]),
           status: t.Union([t.Literal('created'), t.Literal('duplicate'), t.Literal('error')]),
           reason: t.Optional(t.String()),

@@ -1,10 +1,10 @@
 import { t } from 'elysia'
-import { Page, PageQuery, Timestamp } from '../../lib/models'
+import { Integer, Page, PageQuery, Timestamp } from '../../lib/models'
 
 export const LineErrorSchema = t.Object(
   {
-    line: t.Integer(),
-    offset: t.Integer({ description: 'Byte offset of the line in the file' }),
+    line: Integer(),
+    offset: Integer({ description: 'Byte offset of the line in the file' }),
     reason: t.String({ description: 'invalid_json, not_object, invalid_utf8, line_too_long, …' }),
     message: t.String(),
   },
@@ -15,13 +15,13 @@ export const FileSchema = t.Object(
   {
     id: t.String(),
     name: t.String({ description: "The client's file name or the server path (metadata only)" }),
-    size: t.Integer(),
+    size: Integer(),
     status: t.Union([t.Literal('pending'), t.Literal('processing'), t.Literal('completed'), t.Literal('error')]),
-    bytes_done: t.Integer(),
-    lines_done: t.Integer(),
-    messages_added: t.Integer(),
-    tool_calls_added: t.Integer(),
-    lines_skipped: t.Integer(),
+    bytes_done: Integer(),
+    lines_done: Integer(),
+    messages_added: Integer(),
+    tool_calls_added: Integer(),
+    lines_skipped: Integer(),
     error: t.Union([t.String(), t.Null()]),
     first_errors: t.Array(LineErrorSchema),
     created_at: Timestamp,
@@ -72,7 +72,7 @@ export const FileModel = {
     { additionalProperties: false, examples: [{ path: '/srv/claude/projects' }] },
   ),
   'file.ImportPathResult': t.Object(
-    { items: t.Array(FileSchema), total: t.Integer() },
+    { items: t.Array(FileSchema), total: Integer() },
     { examples: [{ items: FileSchema.examples, total: 1 }] },
   ),
   'file.ListQuery': t.Object({ ...PageQuery }),

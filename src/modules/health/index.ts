@@ -4,6 +4,7 @@ import { Gauge, type Registry } from 'prom-client'
 import type { Db } from '../../db/client'
 import { isMigrated } from '../../db/migrate'
 import { AppError, ErrorBody } from '../../lib/errors'
+import { Integer } from '../../lib/models'
 
 const fileSize = (path: string) => {
   try {
@@ -38,10 +39,7 @@ export const healthModule = ({ db, dbPath, registry }: { db: Db; dbPath: string;
     .model({ error: ErrorBody })
     .get('/health', () => ({ status: 'ok' as const, uptime_s: Math.round(process.uptime()) }), {
       response: {
-        200: t.Object(
-          { status: t.Literal('ok'), uptime_s: t.Integer() },
-          { examples: [{ status: 'ok', uptime_s: 42 }] },
-        ),
+        200: t.Object({ status: t.Literal('ok'), uptime_s: Integer() }, { examples: [{ status: 'ok', uptime_s: 42 }] }),
       },
       detail: { summary: 'Liveness: the process answers' },
     })

@@ -1,5 +1,5 @@
 import { t } from 'elysia'
-import { JsonObject, Page, PageQuery, Timestamp } from '../../lib/models'
+import { Integer, JsonObject, Page, PageQuery, Timestamp } from '../../lib/models'
 
 const Id = t.String({ minLength: 1, maxLength: 128, pattern: '^[\\w.:@-]+$' })
 const Nullable = <T extends Parameters<typeof t.Union>[0][number]>(s: T) => t.Union([s, t.Null()])
@@ -112,14 +112,14 @@ const SessionNode = t.Object({
   title: Nullable(t.String()),
   started_at: Timestamp,
   ended_at: Nullable(Timestamp),
-  message_count: t.Integer(),
-  event_count: t.Integer(),
+  message_count: Integer(),
+  event_count: Integer(),
 })
 
 export const HierarchyModel = {
   'hierarchy.Machine': Machine,
   'hierarchy.MachineList': t.Object(
-    { items: t.Array(Machine), total: t.Integer() },
+    { items: t.Array(Machine), total: Integer() },
     { examples: [{ items: [machineExample], total: 1 }] },
   ),
   'hierarchy.MachineDetail': t.Composite([Machine, t.Object({ workspaces: t.Array(Workspace) })], {
@@ -168,8 +168,8 @@ export const HierarchyModel = {
   'hierarchy.Project': Project,
   'hierarchy.ProjectList': t.Object(
     {
-      items: t.Array(t.Composite([Project, t.Object({ workspaces: t.Integer(), sessions: t.Integer() })])),
-      total: t.Integer(),
+      items: t.Array(t.Composite([Project, t.Object({ workspaces: Integer(), sessions: Integer() })])),
+      total: Integer(),
     },
     { examples: [{ items: [{ ...projectExample, workspaces: 2, sessions: 14 }], total: 1 }] },
   ),
@@ -183,7 +183,7 @@ export const HierarchyModel = {
             t.Composite([
               Workspace,
               t.Object({
-                session_count: t.Integer({ description: 'All sessions of the workspace' }),
+                session_count: Integer({ description: 'All sessions of the workspace' }),
                 sessions: t.Array(SessionNode, {
                   description:
                     'The latest sessions_per_workspace, newest first; the rest: GET /api/conversations?workspace_id=',

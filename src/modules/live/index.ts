@@ -2,7 +2,7 @@ import { Elysia, t } from 'elysia'
 import type { Actor } from '../../lib/actor'
 import type { LiveEvent } from '../../lib/bus'
 import { AppError, ErrorBody } from '../../lib/errors'
-import { SECURITY } from '../../lib/models'
+import { Integer, SECURITY } from '../../lib/models'
 import type { AuthGuard } from '../auth/guard'
 import type { LiveFilter, LiveService } from './service'
 
@@ -101,7 +101,7 @@ export const liveModule = ({ live, guard, authenticate }: Deps) => {
       role: 'viewer',
       response: {
         200: t.Object(
-          { ticket: t.String(), expires_in: t.Integer() },
+          { ticket: t.String(), expires_in: Integer() },
           { examples: [{ ticket: 'V3JpdGUgYSB0aWNrZXQgaGVyZQ', expires_in: 30 }] },
         ),
         401: 'error',

@@ -1,6 +1,7 @@
 import { Elysia, t } from 'elysia'
 import { ErrorBody } from '../../lib/errors'
 import { SECURITY } from '../../lib/models'
+import type { ReadCache } from '../../lib/read-cache'
 import type { AuthGuard } from '../auth/guard'
 import { MessageModel } from './model'
 import type { MessageService } from './service'
@@ -8,7 +9,15 @@ import type { MessageService } from './service'
 const Id = t.String({ minLength: 1, maxLength: 128 })
 
 /** Messages of one conversation: list, add, read, delete. */
-export const messagesModule = ({ messages, guard }: { messages: MessageService; guard: AuthGuard }) =>
+export const messagesModule = ({
+  messages,
+  reads,
+  guard,
+}: {
+  messages: MessageService
+  reads: ReadCache
+  guard: AuthGuard
+}) =>
   new Elysia({
     name: 'messages',
     prefix: '/api/conversations/:id/messages',
@@ -17,16 +26,23 @@ export const messagesModule = ({ messages, guard }: { messages: MessageService; 
     .use(guard)
     .model(MessageModel)
     .model({ error: ErrorBody })
-    .get('', ({ user, params, query }) => messages.list(user, params.id, query.limit, query.offset), {
-      role: 'viewer',
-      params: t.Object({ id: Id }),
-      query: 'message.ListQuery',
-      response: { 200: 'message.Page', 401: 'error', 404: 'error', 422: 'error', 429: 'error' },
-      detail: {
-        summary: 'List the messages of a conversation',
-        description: 'Oldest first (timestamp, then arrival).',
+    .get(
+      '',
+      ({ user, params, query }) =>
+        reads.remember(['messages', user.id, user.role, params.id, query], () =>
+          messages.list(user, params.id, query.limit, query.offset),
+        ),
+      {
+        role: 'viewer',
+        params: t.Object({ id: Id }),
+        query: 'message.ListQuery',
+        response: { 200: 'message.Page', 401: 'error', 404: 'error', 422: 'error', 429: 'error' },
+        detail: {
+          summary: 'List the messages of a conversation',
+          description: 'Oldest first (timestamp, then arrival).',
+        },
       },
-    })
+    )
     .post('', async ({ user, params, body, status }) => status(201, await messages.create(user, params.id, body)), {
       role: 'member',
       params: t.Object({ id: Id }),

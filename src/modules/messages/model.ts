@@ -1,7 +1,7 @@
 import { t } from 'elysia'
-import { JsonObject, Page, PageQuery, Timestamp } from '../../lib/models'
+import { Integer, JsonObject, Page, PageQuery, Timestamp } from '../../lib/models'
 
-const TokenCount = t.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
+const TokenCount = Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
 
 /** Anthropic content blocks accepted through the API (imports keep whatever the transcript holds). */
 const ContentBlock = t.Union([
@@ -57,7 +57,7 @@ export const ToolCall = t.Object({
   is_error: t.Boolean(),
   started_at: t.Union([Timestamp, t.Null()]),
   ended_at: t.Union([Timestamp, t.Null()]),
-  duration_ms: t.Union([t.Integer(), t.Null()]),
+  duration_ms: t.Union([Integer(), t.Null()]),
 })
 
 export const Message = t.Object(
@@ -74,10 +74,10 @@ export const Message = t.Object(
     text: t.String({ description: 'Plain-text projection of the content' }),
     model: t.Union([t.String(), t.Null()]),
     usage: t.Object({
-      input_tokens: t.Integer(),
-      output_tokens: t.Integer(),
-      cache_creation_input_tokens: t.Integer(),
-      cache_read_input_tokens: t.Integer(),
+      input_tokens: Integer(),
+      output_tokens: Integer(),
+      cache_creation_input_tokens: Integer(),
+      cache_read_input_tokens: Integer(),
     }),
     cost_usd: t.Number(),
     is_sidechain: t.Boolean(),
@@ -144,7 +144,7 @@ export const MessageModel = {
       [
         Message,
         t.Object({
-          depth: t.Integer({ description: '0 for the main thread; 1 and more inside subagents' }),
+          depth: Integer({ description: '0 for the main thread; 1 and more inside subagents' }),
           branch: t.String({ description: '"main", or the agent id of the subagent' }),
           spawned_by_tool_call: t.Union([t.String(), t.Null()], {
             description: 'The tool call that started this subagent',

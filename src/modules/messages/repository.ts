@@ -23,16 +23,23 @@ export function createMessageRepository(db: Db) {
   const byId = withRaw()
     .where(and(eq(messages.conversationId, sql.placeholder('conversationId')), eq(messages.id, sql.placeholder('id'))))
     .prepare()
+  // prepared once: building a query per request cost more than running it
+  const page = withRaw()
+    .where(eq(messages.conversationId, sql.placeholder('conversationId')))
+    .orderBy(asc(messages.timestamp), asc(messages.seq))
+    .limit(sql.placeholder('limit'))
+    .offset(sql.placeholder('offset'))
+    .prepare()
+  // the ids as one JSON array parameter, so one statement serves any number of them
+  const toolCallsOfMessages = db
+    .select()
+    .from(toolCalls)
+    .where(sql`${toolCalls.messageId} IN (SELECT value FROM json_each(${sql.placeholder('ids')}))`)
+    .prepare()
 
   return {
     async list(conversationId: string, limit: number, offset: number) {
-      const rows = withRaw()
-        .where(eq(messages.conversationId, conversationId))
-        .orderBy(asc(messages.timestamp), asc(messages.seq))
-        .limit(limit)
-        .offset(offset)
-        .all()
-      return rows
+      return page.all({ conversationId, limit, offset })
     },
     async find(conversationId: string, id: string) {
       return byId.get({ conversationId, id })
@@ -67,7 +74,7 @@ export function createMessageRepository(db: Db) {
     },
     async toolCallsOf(messageIds: string[]) {
       if (messageIds.length === 0) return []
-      return db.select().from(toolCalls).where(inArray(toolCalls.messageId, messageIds)).all()
+      return toolCallsOfMessages.all({ ids: JSON.stringify(messageIds) })
     },
     async toolCallExists(conversationId: string, ids: string[]) {
       if (ids.length === 0) return false

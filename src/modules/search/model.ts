@@ -1,5 +1,5 @@
 import { t } from 'elysia'
-import { PageQuery, Timestamp } from '../../lib/models'
+import { Integer, PageQuery, Timestamp } from '../../lib/models'
 import { SEARCH_WINDOW } from './repository'
 
 export const SearchHit = t.Object(
@@ -33,10 +33,10 @@ export const SearchModel = {
   'search.Page': t.Object(
     {
       items: t.Array(SearchHit),
-      total: t.Integer({ description: `Matches, counted up to ${SEARCH_WINDOW}` }),
+      total: Integer({ description: `Matches, counted up to ${SEARCH_WINDOW}` }),
       total_exact: t.Boolean({ description: `false: more than ${SEARCH_WINDOW} match (total reads ${SEARCH_WINDOW})` }),
-      limit: t.Integer(),
-      offset: t.Integer(),
+      limit: Integer(),
+      offset: Integer(),
     },
     {
       description:
