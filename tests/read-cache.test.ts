@@ -107,6 +107,26 @@ describe('cached reports through the API', () => {
     expect([await search(), (await usage())?.total_tokens]).toEqual([1, 15])
   })
 
+  it('show a write at once: list pages and the thread after a new or deleted message', async () => {
+    const { api } = await makeApp()
+    const c = (await api.api.conversations.post({ title: 'zoo' })).data!
+    const titles = async () => (await api.api.conversations.get({ query: {} })).data?.items.map((i) => i.title)
+    const page = async () => (await api.api.conversations({ id: c.id }).messages.get({ query: {} })).data?.total
+    const thread = async () => (await api.api.conversations({ id: c.id }).thread.get({ query: {} })).data?.total
+    expect([await titles(), await titles(), await page(), await page(), await thread()]).toEqual([
+      ['zoo'],
+      ['zoo'],
+      0,
+      0,
+      0,
+    ])
+    const m = (await api.api.conversations({ id: c.id }).messages.post({ role: 'user', content: 'hello' })).data!
+    await api.api.conversations.post({ title: 'aquarium' })
+    expect([await titles(), await page(), await thread()]).toEqual([['aquarium', 'zoo'], 1, 1])
+    expect((await api.api.conversations({ id: c.id }).messages({ messageId: m.id }).delete()).status).toBe(204)
+    expect([await page(), await thread()]).toEqual([0, 0])
+  })
+
   it('send a reused answer the same, gzipped or not', async () => {
     const { api, raw } = await makeApp()
     const c = (await api.api.conversations.post({ title: 'many okapis' })).data!
