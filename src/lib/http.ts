@@ -179,17 +179,23 @@ export function httpPlugin({
         const known = isEncoded(value)
         if (!gzip && !known) return
         const body = encoded(value)
-        const compress = gzip && body.json.length >= COMPRESS_FROM_BYTES
+        const compress = gzip && body.json.byteLength >= COMPRESS_FROM_BYTES
         if (!compress && !known) return
         set.headers['content-type'] = 'application/json; charset=utf-8'
         if (compress) {
           set.headers['content-encoding'] = 'gzip'
           set.headers.vary = set.headers.vary ? `${set.headers.vary}, accept-encoding` : 'accept-encoding'
         }
-        return new Response(compress ? body.gzip() : body.json, {
-          status: custom ? Number(responseValue.code) : Number(set.status ?? 200),
+        const status = custom ? Number(responseValue.code) : Number(set.status ?? 200)
+        const response = new Response(compress ? body.gzip() : body.json, {
+          status,
           headers: set.headers as Record<string, string>,
         })
+        // The response carries every header now. Left in `set`, they would make Elysia copy this response into
+        // another one with the body as a stream: a fifth of the time of an answer reused from the read cache.
+        for (const name of Object.keys(set.headers)) delete set.headers[name]
+        set.status = status
+        return response
       })
       .onAfterResponse({ as: 'global' }, ({ request, route, set, path }) => {
         const started = info.get(request)

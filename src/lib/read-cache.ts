@@ -41,7 +41,7 @@ export function createReadCache(db: Db, maxBytes = 64 * 1024 * 1024) {
       // the size of its JSON (made once, and sent as is) stands for the memory an answer holds; one answer takes at
       // most an eighth
       const size =
-        typeof value === 'object' && value !== null ? encoded(value).json.length : JSON.stringify(value).length
+        typeof value === 'object' && value !== null ? encoded(value).json.byteLength : JSON.stringify(value).length
       if (size > maxBytes / 8) return value
       entries.set(id, { value, bytes: size })
       bytes += size
