@@ -97,9 +97,13 @@ describe('http behaviour', () => {
     await raw('/api/conversations/missing')
     await Bun.sleep(5) // metrics are recorded after the response is sent
     const metrics = await (await raw('/metrics')).text()
-    expect(metrics).toContain('http_requests_total{method="GET",route="/api/conversations",status="200"} 1')
-    expect(metrics).toContain('http_requests_total{method="GET",route="/api/conversations/:id",status="404"} 1')
-    expect(metrics).toContain('http_request_duration_seconds_bucket')
+    expect(metrics).toContain(
+      'http_request_duration_seconds_count{method="GET",route="/api/conversations",status="200"} 1',
+    )
+    expect(metrics).toContain(
+      'http_request_duration_seconds_count{method="GET",route="/api/conversations/:id",status="404"} 1',
+    )
+    expect(metrics).toContain('http_request_duration_seconds_bucket{le="5",method="GET",route="/api/conversations"')
     expect(metrics).toContain('observatory_db_size_bytes')
   })
 

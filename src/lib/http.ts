@@ -1,7 +1,7 @@
 import { Elysia, ElysiaCustomStatusResponse } from 'elysia'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
-import { Counter, Histogram } from 'prom-client'
+import { Histogram } from 'prom-client'
 import { encoded, isEncoded } from './encoded'
 import { AppError, type ErrorBody } from './errors'
 
@@ -60,12 +60,7 @@ export function httpPlugin({
   maxUploadBytes: number
 }) {
   const info = new WeakMap<Request, RequestInfo>()
-  const requests = new Counter({
-    name: 'http_requests_total',
-    help: 'HTTP requests by method, route and status',
-    labelNames: ['method', 'route', 'status'],
-    registers: [registry],
-  })
+  // one histogram: its _count is the number of requests per (method, route, status), so no separate counter
   const durations = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration by method, route and status',
@@ -73,17 +68,13 @@ export function httpPlugin({
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   })
-
-  // the labelled series of each (method, route, status), looked up once: prom-client hashes labels on every call
-  const series = new Map<
-    string,
-    { count: ReturnType<typeof requests.labels>; duration: ReturnType<typeof durations.labels> }
-  >()
+  // the labelled series of each (method, route, status), looked up once
+  const series = new Map<string, ReturnType<typeof durations.labels>>()
   const seriesOf = (labels: { method: string; route: string; status: string }) => {
     const key = `${labels.method} ${labels.route} ${labels.status}`
     let s = series.get(key)
     if (!s) {
-      s = { count: requests.labels(labels), duration: durations.labels(labels) }
+      s = durations.labels(labels)
       series.set(key, s)
     }
     return s
@@ -201,9 +192,7 @@ export function httpPlugin({
         const started = info.get(request)
         const seconds = started ? (performance.now() - started.start) / 1000 : 0
         const labels = { method: request.method, route: route || 'unmatched', status: String(set.status ?? 200) }
-        const series = seriesOf(labels)
-        series.count.inc()
-        series.duration.observe(seconds)
+        seriesOf(labels).observe(seconds)
         // at warn (production's usual level) not even the log line's object is built
         if (logger.isLevelEnabled('info'))
           logger.info(

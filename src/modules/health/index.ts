@@ -65,7 +65,11 @@ export const healthModule = ({ db, dbPath, registry }: { db: Db; dbPath: string;
         return registry.metrics()
       },
       {
-        response: { 200: t.String({ examples: ['# HELP http_requests_total HTTP requests...'] }) },
+        response: {
+          200: t.String({
+            examples: ['# HELP http_request_duration_seconds HTTP request duration by method, route and status...'],
+          }),
+        },
         detail: { summary: 'Prometheus metrics: requests by route and status with durations, database and WAL size' },
       },
     )
