@@ -37,6 +37,7 @@ import { createIngestService } from './modules/ingest/service'
 import { createJobRepository } from './modules/jobs/repository'
 import { createJobQueue } from './modules/jobs/service'
 import { liveModule } from './modules/live'
+import { relayOtherWriters } from './modules/live/relay'
 import { createLiveService } from './modules/live/service'
 import { messagesModule } from './modules/messages'
 import { createMessageRepository } from './modules/messages/repository'
@@ -93,6 +94,7 @@ export function createApp({ config, db, logger, pricing, bus = createMemoryBus()
     bus,
   })
   queue.start()
+  const relay = relayOtherWriters({ db, bus })
 
   // normalize: false, so unknown body fields are rejected (422) instead of silently dropped.
   return new Elysia({ normalize: false })
@@ -111,7 +113,10 @@ export function createApp({ config, db, logger, pricing, bus = createMemoryBus()
     .use(eventsModule({ events, hierarchy, conversations, guard }))
     .use(adminModule({ db, backupsDir: join(config.dataDir, 'backups'), guard }))
     .use(liveModule({ live, guard, authenticate: (headers) => authenticateHeaders(auth, headers) }))
-    .onStop(() => queue.stop())
+    .onStop(async () => {
+      relay.stop()
+      await queue.stop()
+    })
 }
 
 export type App = ReturnType<typeof createApp>

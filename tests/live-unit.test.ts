@@ -1,11 +1,19 @@
 import { describe, expect, it } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import pino from 'pino'
 import { openDatabase } from '../src/db/client'
 import { runMigrations } from '../src/db/migrate'
 import { createMemoryBus, type LiveEvent } from '../src/lib/bus'
+import { createPricing } from '../src/lib/pricing'
+import { createIngestRepository } from '../src/modules/ingest/repository'
+import { createIngestService } from '../src/modules/ingest/service'
 import { createJobRepository } from '../src/modules/jobs/repository'
 import { createJobQueue, JobInterrupted } from '../src/modules/jobs/service'
+import { relayOtherWriters } from '../src/modules/live/relay'
 import { createLiveService, type LiveMessage } from '../src/modules/live/service'
+import { fixtureFiles } from './fixture-expectations'
 import { json, makeApp } from './helpers'
 
 const event = (ownerId: string, extra: Partial<LiveEvent> = {}) => ({ type: 'event', ownerId, data: {}, ...extra })
@@ -245,5 +253,47 @@ describe('job queue', () => {
     await repo.renew(job.id, 1050, 100)
     expect(await repo.claim(1120, 100)).toBeUndefined()
     expect((await repo.claim(1200, 100))?.attempts).toBe(2)
+  })
+})
+
+describe('imports by another process on the same database', () => {
+  it('reach the bus as conversation.updated, and nothing comes while that process is idle', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'observatory-relay-'))
+    const path = join(dir, 'observatory.db')
+    const server = openDatabase(path)
+    runMigrations(server)
+    server.$client
+      .query(
+        `INSERT INTO users (id, email, password_hash, display_name, role, created_at, updated_at)
+         VALUES ('owner-1', 'owner@example.com', 'x', 'Owner', 'member', 0, 0)`,
+      )
+      .run()
+    const bus = createMemoryBus()
+    const seen: LiveEvent[] = []
+    bus.subscribe((e) => seen.push(e))
+    const relay = relayOtherWriters({ db: server, bus, pollMs: 10 })
+    // the CLI: its own connection, its own ingest service
+    const cli = openDatabase(path)
+    const ingest = createIngestService(createIngestRepository(cli), { pricing: createPricing({}) })
+    const files = fixtureFiles().filter((f) => !f.includes('/subagents/'))
+    for (const f of files) await ingest.importFile({ ownerId: 'owner-1', path: f, sourceKey: f, displayName: f })
+    const imported = cli.$client
+      .query<{ id: string }, []>('SELECT id FROM conversations ORDER BY id')
+      .all()
+      .map((r) => r.id)
+    expect(imported.length).toBeGreaterThan(1)
+    const sessions = () => [...new Set(seen.map((e) => e.sessionId))].sort()
+    for (let i = 0; i < 200 && sessions().length < imported.length; i++) await Bun.sleep(10)
+    expect(sessions()).toEqual(imported)
+    expect(seen.every((e) => e.type === 'conversation.updated' && e.ownerId === 'owner-1')).toBe(true)
+    const count = seen.length
+    // the same files again add nothing: no conversation changes, no event
+    for (const f of files) await ingest.importFile({ ownerId: 'owner-1', path: f, sourceKey: f, displayName: f })
+    await Bun.sleep(100)
+    expect(seen).toHaveLength(count)
+    relay.stop()
+    cli.$client.close()
+    server.$client.close()
+    rmSync(dir, { recursive: true, force: true })
   })
 })
