@@ -93,7 +93,7 @@ export const liveModule = ({ live, guard, authenticate }: Deps) => {
         detail: {
           summary: 'Live events (Server-Sent Events)',
           description:
-            'Events: event (hooks and batches), message, conversation.updated (imports, the CLI's beside the server included), file.progress. Each has an id; send Last-Event-ID to resume without a gap (an `reset` event says the gap was too old to replay). A heartbeat comment every 5 s.',
+            'Events: event (hooks and batches), message, conversation.updated (imports, also by the CLI beside the server), file.progress. Each has an id; send Last-Event-ID to resume without a gap (an `reset` event says the gap was too old to replay). A heartbeat comment every 5 s.',
         },
       },
     )
