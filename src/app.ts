@@ -9,7 +9,7 @@ import { httpPlugin } from './lib/http'
 import type { Pricing } from './lib/pricing'
 import { createRateLimiter } from './lib/rate-limit'
 import { createReadCache } from './lib/read-cache'
-import { securityPlugin } from './lib/security'
+import { securityHeaders } from './lib/security'
 import { adminModule } from './modules/admin'
 import { analyticsModule } from './modules/analytics'
 import { createAnalyticsRepository } from './modules/analytics/repository'
@@ -98,8 +98,15 @@ export function createApp({ config, db, logger, pricing, bus = createMemoryBus()
 
   // normalize: false, so unknown body fields are rejected (422) instead of silently dropped.
   return new Elysia({ normalize: false })
-    .use(httpPlugin({ logger, registry, maxBodyBytes: config.maxBodyBytes, maxUploadBytes: config.maxUploadBytes }))
-    .use(securityPlugin({ corsOrigins: config.corsOrigins, hstsMaxAge: config.hstsMaxAge }))
+    .use(
+      httpPlugin({
+        logger,
+        registry,
+        security: securityHeaders({ corsOrigins: config.corsOrigins, hstsMaxAge: config.hstsMaxAge }),
+        maxBodyBytes: config.maxBodyBytes,
+        maxUploadBytes: config.maxUploadBytes,
+      }),
+    )
     .use(docsModule())
     .use(healthModule({ db, dbPath: config.dbPath, registry }))
     .use(authModule({ auth, users, guard, authLimiter, trustProxy: config.trustProxy }))

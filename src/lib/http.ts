@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client'
 import { Histogram } from 'prom-client'
 import { encoded, isEncoded } from './encoded'
 import { AppError, type ErrorBody } from './errors'
+import type { SecurityHeaders } from './security'
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/
 const COMPRESS_FROM_BYTES = 1024
@@ -45,17 +46,19 @@ export function withinDepth(text: string, limit: number) {
 type RequestInfo = { id: string; start: number }
 
 /**
- * Cross-cutting HTTP behaviour for the whole app: request ids, the one error body, a log line and metrics per
- * request, the body-size limit, and gzip for large JSON responses.
+ * Cross-cutting HTTP behaviour for the whole app: request ids, security headers and CORS, the one error body, a log
+ * line and metrics per request, the body-size limit, and gzip for large JSON responses.
  */
 export function httpPlugin({
   logger,
   registry,
+  security,
   maxBodyBytes,
   maxUploadBytes,
 }: {
   logger: Logger
   registry: Registry
+  security: SecurityHeaders
   maxBodyBytes: number
   maxUploadBytes: number
 }) {
@@ -98,6 +101,9 @@ export function httpPlugin({
         const id = given && REQUEST_ID.test(given) ? given : Bun.randomUUIDv7()
         info.set(request, { id, start: performance.now() })
         set.headers['x-request-id'] = id
+        const preflight = security(request, set)
+        if (preflight) return preflight
+        if (request.method === 'GET' || request.method === 'HEAD') return // no body to weigh
         const length = Number(request.headers.get('content-length') ?? 0)
         // uploads (multipart) have their own, larger limit; the file service checks the file itself
         const limit = request.headers.get('content-type')?.startsWith('multipart/form-data')
