@@ -1,4 +1,4 @@
-import { Elysia, ElysiaCustomStatusResponse } from 'elysia'
+import { Elysia, ElysiaCustomStatusResponse, ValidationError } from 'elysia'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { Histogram } from 'prom-client'
@@ -22,23 +22,18 @@ const queryKeyOf = (request: Request, value: unknown) => {
   return ''
 }
 
-/** JSON bodies nested deeper than this are refused before parsing goes further (validators recurse on them). */
+/** JSON bodies nested deeper than this are refused before validation (validators recurse on them). */
 export const MAX_JSON_DEPTH = 64
 
-/** Whether a JSON text nests objects and arrays at most `limit` deep (a linear scan, strings skipped). */
-export function withinDepth(text: string, limit: number) {
-  let depth = 0
-  let inString = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (inString) {
-      if (c === 92)
-        i++ // backslash: skip the escaped character
-      else if (c === 34) inString = false
-    } else if (c === 34) inString = true
-    else if (c === 123 || c === 91) {
-      if (++depth > limit) return false
-    } else if (c === 125 || c === 93) depth--
+/** Whether a parsed JSON value nests objects and arrays at most `limit` deep (a loop: nothing to overflow). */
+export function withinDepth(value: unknown, limit: number) {
+  const pending: [unknown, number][] = [[value, 1]]
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [node, depth] = next
+    if (node === null || typeof node !== 'object') continue
+    if (depth > limit) return false
+    for (const child of Object.values(node))
+      if (child !== null && typeof child === 'object') pending.push([child, depth + 1])
   }
   return true
 }
@@ -92,6 +87,48 @@ export function httpPlugin({
     timestamp: new Date().toISOString(),
   })
 
+  type Failure = { status: number; code: string; message: string; details?: unknown; headers?: Record<string, string> }
+  const failure = (status: number, code: string, message: string, details?: unknown): Failure => ({
+    status,
+    code,
+    message,
+    details,
+  })
+  /** The status, code and message of an error, whatever threw it. */
+  const failureOf = (code: string | number, error: unknown, request: Request, path: string): Failure => {
+    // a parser's own AppError arrives wrapped in Elysia's ParseError
+    const cause = code === 'PARSE' ? (error as { cause?: unknown }).cause : undefined
+    const expected = error instanceof AppError ? error : cause instanceof AppError ? cause : undefined
+    if (expected)
+      return {
+        ...failure(expected.status, expected.code, expected.message, expected.details),
+        headers: expected.headers,
+      }
+    if (error instanceof ValidationError && error.type !== 'response') {
+      const lostKey = queryKeyOf(request, error.valueError?.value)
+      const part = error.type === 'property' && lostKey ? 'query' : error.type
+      const issues = error.all.map((e) => ({
+        path: ('path' in e && e.path) || lostKey,
+        message: e.message,
+      }))
+      const first = issues[0]
+      const where = first?.path ? `${part} ${first.path.replace(/^\//, '').replaceAll('/', '.')}` : part
+      return failure(422, 'VALIDATION', `invalid ${where}: ${first?.message ?? 'does not match the schema'}`, issues)
+    }
+    if (code === 'NOT_FOUND') return failure(404, 'NOT_FOUND', `no route for ${request.method} ${path}`)
+    if (code === 'PARSE') return failure(400, 'BAD_REQUEST', 'request body could not be parsed (malformed JSON?)')
+    // storage trouble is the server's, but worth saying plainly: no stack, a code a client can act on
+    const sqliteCode = (error as { code?: unknown }).code
+    if (sqliteCode === 'SQLITE_FULL' || (error as { errno?: unknown }).errno === -28) {
+      logger.error({ err: error, path }, 'out of disk space')
+      return failure(507, 'INSUFFICIENT_STORAGE', 'the server is out of disk space; nothing was stored')
+    }
+    if (sqliteCode === 'SQLITE_BUSY')
+      return { ...failure(503, 'BUSY', 'the database is busy; retry shortly'), headers: { 'retry-after': '1' } }
+    logger.error({ err: error, request_id: info.get(request)?.id, path }, 'unhandled error')
+    return failure(500, 'INTERNAL', 'internal error')
+  }
+
   return (
     new Elysia({ name: 'http' })
       .onRequest(({ request, set }) => {
@@ -112,57 +149,19 @@ export function httpPlugin({
         if (length > limit)
           throw new AppError(413, 'PAYLOAD_TOO_LARGE', `request body is ${length} bytes; the limit is ${limit}`)
       })
-      // JSON bodies: refuse absurd nesting with a 400 before validation recurses into it
-      .onParse({ as: 'global' }, async ({ request, contentType }) => {
-        if (!contentType?.startsWith('application/json')) return
-        const text = await request.text()
-        if (!withinDepth(text, MAX_JSON_DEPTH))
+      // A body nested absurdly deep gets a 400 before validation recurses into it. Checked on the parsed body, not in
+      // a parse hook: any parse hook makes Elysia compile every route handler async, GETs included.
+      .onTransform({ as: 'global' }, ({ body }) => {
+        if (body !== null && typeof body === 'object' && !withinDepth(body, MAX_JSON_DEPTH))
           throw new AppError(400, 'BAD_REQUEST', `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels`)
-        try {
-          return JSON.parse(text)
-        } catch {
-          throw new AppError(400, 'BAD_REQUEST', 'request body could not be parsed (malformed JSON?)')
-        }
       })
-      // Check the class first: Elysia reports an error's own `code` property as its code.
       .onError({ as: 'global' }, ({ code, error, request, set, path }) => {
-        const reply = (status: number, errCode: string, message: string, details?: unknown) => {
-          set.status = status
-          set.headers['content-type'] = 'application/json; charset=utf-8'
-          return errorBody(request, errCode, message, details)
-        }
-        // a parser's own AppError arrives wrapped in Elysia's ParseError
-        const cause = code === 'PARSE' ? (error as { cause?: unknown }).cause : undefined
-        const expected = error instanceof AppError ? error : cause instanceof AppError ? cause : undefined
-        if (expected) {
-          if (expected.headers) Object.assign(set.headers, expected.headers)
-          return reply(expected.status, expected.code, expected.message, expected.details)
-        }
-        if (code === 'VALIDATION' && error.type !== 'response') {
-          const lostKey = queryKeyOf(request, error.valueError?.value)
-          const part = error.type === 'property' && lostKey ? 'query' : error.type
-          const issues = error.all.map((e) => ({
-            path: ('path' in e && e.path) || lostKey,
-            message: e.message,
-          }))
-          const first = issues[0]
-          const where = first?.path ? `${part} ${first.path.replace(/^\//, '').replaceAll('/', '.')}` : part
-          return reply(422, 'VALIDATION', `invalid ${where}: ${first?.message ?? 'does not match the schema'}`, issues)
-        }
-        if (code === 'NOT_FOUND') return reply(404, 'NOT_FOUND', `no route for ${request.method} ${path}`)
-        if (code === 'PARSE') return reply(400, 'BAD_REQUEST', 'request body could not be parsed (malformed JSON?)')
-        // storage trouble is the server's, but worth saying plainly: no stack, a code a client can act on
-        const sqliteCode = (error as { code?: unknown }).code
-        if (sqliteCode === 'SQLITE_FULL' || (error as { errno?: unknown }).errno === -28) {
-          logger.error({ err: error, path }, 'out of disk space')
-          return reply(507, 'INSUFFICIENT_STORAGE', 'the server is out of disk space; nothing was stored')
-        }
-        if (sqliteCode === 'SQLITE_BUSY') {
-          set.headers['retry-after'] = '1'
-          return reply(503, 'BUSY', 'the database is busy; retry shortly')
-        }
-        logger.error({ err: error, request_id: info.get(request)?.id, path }, 'unhandled error')
-        return reply(500, 'INTERNAL', 'internal error')
+        const answer = failureOf(code, error, request, path)
+        const body = errorBody(request, answer.code, answer.message, answer.details)
+        set.status = answer.status
+        set.headers['content-type'] = 'application/json; charset=utf-8'
+        if (answer.headers) Object.assign(set.headers, answer.headers)
+        return body
       })
       .onAfterHandle({ as: 'global' }, ({ responseValue, request, set }) => {
         // a value returned with status(code, value) carries its own status
