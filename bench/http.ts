@@ -234,6 +234,17 @@ export async function runHttpPart(opts: HttpOptions): Promise<HttpOutcome> {
     const floorLoad = await measure(tool, floorUrl)
     log(`http:   ${describe(floorLoad)}`)
     await stopChild(floor.proc)
+    // the same bare server sending the headers every answer of the app carries (request id, security headers)
+    const floorHeaders = await startServer(
+      [process.execPath, join(repoRoot, 'bench/floor-server.ts')],
+      { ...process.env, SAME_HEADERS: '1' },
+      'floor with headers',
+    )
+    servers.push(floorHeaders)
+    log(`http: floor sending the app's headers, with ${tool.name} ...`)
+    const floorHeadersLoad = await measure(tool, `${floorHeaders.url}/health`)
+    log(`http:   ${describe(floorHeadersLoad)}`)
+    await stopChild(floorHeaders.proc)
 
     // --- the real server ---
     const dataDir = join(scratch, 'data')
@@ -294,6 +305,11 @@ export async function runHttpPart(opts: HttpOptions): Promise<HttpOutcome> {
       ratioRow('http', 'GET /health', health.rps, floorLoad.rps, 'req/s', HEALTH_RATIO_TARGET, problems(health)),
       infoRow('http', 'GET /health latency', `p50 ${fmt(health.p50, 2)} ms, p99 ${fmt(health.p99, 2)} ms`, {
         floor: `p50 ${fmt(floorLoad.p50, 2)} ms, p99 ${fmt(floorLoad.p99, 2)} ms`,
+      }),
+      infoRow('http', 'GET /health vs a bare Bun.serve sending the same headers', `${fmtInt(health.rps)} req/s`, {
+        floor: `${fmtInt(floorHeadersLoad.rps)} req/s`,
+        ratio: fmt(health.rps / floorHeadersLoad.rps, 2),
+        note: `the headers alone (x-request-id and the 5 security headers) take the bare server from ${fmtInt(floorLoad.rps)} to ${fmtInt(floorHeadersLoad.rps)} req/s (${fmt(floorHeadersLoad.rps / floorLoad.rps, 2)})`,
       }),
     )
 
