@@ -89,6 +89,14 @@ describe('http behaviour', () => {
     expect(body.code).toBeUndefined()
   })
 
+  it('answers a route without a promise when none of its hooks needs one', async () => {
+    // an async global hook (a parse hook, an error hook Elysia reads as async) compiles every handler async
+    const { app } = await makeApp()
+    const answer = app.fetch(new Request('http://localhost/health'))
+    expect(answer).toBeInstanceOf(Response)
+    expect((answer as Response).status).toBe(200)
+  })
+
   it('reports liveness, readiness and Prometheus metrics', async () => {
     const { raw, api } = await makeApp()
     expect((await api.health.get()).data?.status).toBe('ok')

@@ -96,14 +96,9 @@ export function httpPlugin({
   })
   /** The status, code and message of an error, whatever threw it. */
   const failureOf = (code: string | number, error: unknown, request: Request, path: string): Failure => {
-    // a parser's own AppError arrives wrapped in Elysia's ParseError
-    const cause = code === 'PARSE' ? (error as { cause?: unknown }).cause : undefined
-    const expected = error instanceof AppError ? error : cause instanceof AppError ? cause : undefined
-    if (expected)
-      return {
-        ...failure(expected.status, expected.code, expected.message, expected.details),
-        headers: expected.headers,
-      }
+    // the class first: Elysia reports an error's own `code` property as its code
+    if (error instanceof AppError)
+      return { ...failure(error.status, error.code, error.message, error.details), headers: error.headers }
     if (error instanceof ValidationError && error.type !== 'response') {
       const lostKey = queryKeyOf(request, error.valueError?.value)
       const part = error.type === 'property' && lostKey ? 'query' : error.type
@@ -155,6 +150,8 @@ export function httpPlugin({
         if (body !== null && typeof body === 'object' && !withinDepth(body, MAX_JSON_DEPTH))
           throw new AppError(400, 'BAD_REQUEST', `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels`)
       })
+      // Elysia guesses from a hook's source whether it is async (`return f(…)` reads as async), and one async error
+      // hook compiles every route handler async; so this one calls first and returns a plain value
       .onError({ as: 'global' }, ({ code, error, request, set, path }) => {
         const answer = failureOf(code, error, request, path)
         const body = errorBody(request, answer.code, answer.message, answer.details)
