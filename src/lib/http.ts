@@ -87,6 +87,27 @@ export function httpPlugin({
     timestamp: new Date().toISOString(),
   })
 
+  /** One request's duration in the histogram and, at info level, its log line. */
+  const record = (request: Request, route: string, status: number, path: string) => {
+    const started = info.get(request)
+    const seconds = started ? (performance.now() - started.start) / 1000 : 0
+    const labels = { method: request.method, route: route || 'unmatched', status: String(status) }
+    seriesOf(labels).observe(seconds)
+    // at warn (production's usual level) not even the log line's object is built
+    if (logger.isLevelEnabled('info'))
+      logger.info(
+        {
+          method: request.method,
+          route: labels.route,
+          path,
+          status,
+          duration_ms: seconds * 1000,
+          request_id: started?.id,
+        },
+        'request',
+      )
+  }
+
   type Failure = { status: number; code: string; message: string; details?: unknown; headers?: Record<string, string> }
   const failure = (status: number, code: string, message: string, details?: unknown): Failure => ({
     status,
@@ -190,24 +211,12 @@ export function httpPlugin({
         set.status = status
         return response
       })
-      .onAfterResponse({ as: 'global' }, ({ request, route, set, path }) => {
-        const started = info.get(request)
-        const seconds = started ? (performance.now() - started.start) / 1000 : 0
-        const labels = { method: request.method, route: route || 'unmatched', status: String(set.status ?? 200) }
-        seriesOf(labels).observe(seconds)
-        // at warn (production's usual level) not even the log line's object is built
-        if (logger.isLevelEnabled('info'))
-          logger.info(
-            {
-              method: request.method,
-              route: labels.route,
-              path,
-              status: Number(labels.status),
-              duration_ms: seconds * 1000,
-              request_id: started?.id,
-            },
-            'request',
-          )
+      // Metrics and the log line as each answer, error or not, is handed over: an afterResponse hook would cost every
+      // request a setImmediate, about a fifth of the time of a small answer. The value goes back unchanged (Elysia's
+      // error path sends whatever this hook returns).
+      .mapResponse({ as: 'global' }, ({ request, route, set, path, responseValue }) => {
+        record(request, route, Number(set.status ?? 200), path)
+        return responseValue as Response
       })
   )
 }
