@@ -13,6 +13,7 @@
 import { Database } from 'bun:sqlite'
 import { readFileSync } from 'node:fs'
 import { openDatabase } from '../src/db/client'
+import { createReadCache } from '../src/lib/read-cache'
 import { createAnalyticsRepository } from '../src/modules/analytics/repository'
 import { createAnalyticsService } from '../src/modules/analytics/service'
 import { createConversationRepository } from '../src/modules/conversations/repository'
@@ -88,7 +89,7 @@ if (import.meta.main) {
   const analytics = createAnalyticsService(createAnalyticsRepository(db))
   const hierarchy = createHierarchyService(
     createHierarchyRepository(db),
-    createConversationService(createConversationRepository(db)),
+    createConversationService(createConversationRepository(db), createReadCache(db)),
   )
   const call = async (item: ProbeItem): Promise<unknown> => {
     if (item.kind === 'search') return search.search(actor, item.query as never)

@@ -67,12 +67,12 @@ export function createApp({ config, db, logger, pricing, bus = createMemoryBus()
   const auth = createAuthService(createAuthRepository(db), users, { jwtSecret: config.jwtSecret })
   const guard = authGuard({ auth, limiter: createRateLimiter({ max: config.rateLimit, windowMs: MINUTE }) })
   const authLimiter = createRateLimiter({ max: config.authRateLimit, windowMs: MINUTE })
-  const conversations = createConversationService(createConversationRepository(db))
+  const reads = createReadCache(db)
+  const conversations = createConversationService(createConversationRepository(db), reads)
   const messages = createMessageService(createMessageRepository(db), conversations, pricing, bus)
   const ingest = createIngestService(createIngestRepository(db), { pricing, maxLineBytes: config.maxLineBytes, bus })
   const hierarchy = createHierarchyService(createHierarchyRepository(db), conversations)
   const events = createEventService({ repo: createEventRepository(db), hierarchy, bus, logger })
-  const reads = createReadCache(db)
   const live = createLiveService({
     bus,
     placementOfSession: hierarchy.placementOfSession,

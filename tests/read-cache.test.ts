@@ -111,6 +111,11 @@ describe('cached reports through the API', () => {
     const { api } = await makeApp()
     const c = (await api.api.conversations.post({ title: 'zoo' })).data!
     const titles = async () => (await api.api.conversations.get({ query: {} })).data?.items.map((i) => i.title)
+    // another page of the same filter: its total is the count kept for the first
+    const secondPage = async () => {
+      const data = (await api.api.conversations.get({ query: { offset: 1 } })).data
+      return [data?.total, data?.items.length]
+    }
     const page = async () => (await api.api.conversations({ id: c.id }).messages.get({ query: {} })).data?.total
     const thread = async () => (await api.api.conversations({ id: c.id }).thread.get({ query: {} })).data?.total
     expect([await titles(), await titles(), await page(), await page(), await thread()]).toEqual([
@@ -120,9 +125,15 @@ describe('cached reports through the API', () => {
       0,
       0,
     ])
+    expect(await secondPage()).toEqual([1, 0])
     const m = (await api.api.conversations({ id: c.id }).messages.post({ role: 'user', content: 'hello' })).data!
     await api.api.conversations.post({ title: 'aquarium' })
-    expect([await titles(), await page(), await thread()]).toEqual([['aquarium', 'zoo'], 1, 1])
+    expect([await titles(), await page(), await thread(), await secondPage()]).toEqual([
+      ['aquarium', 'zoo'],
+      1,
+      1,
+      [2, 1],
+    ])
     expect((await api.api.conversations({ id: c.id }).messages({ messageId: m.id }).delete()).status).toBe(204)
     expect([await page(), await thread()]).toEqual([0, 0])
   })

@@ -98,7 +98,6 @@ export function createConversationRepository(db: Db) {
       f.startedFrom !== undefined ? gte(conversations.startedAt, placeholder('startedFrom')) : undefined,
       f.startedTo !== undefined ? lt(conversations.startedAt, placeholder('startedTo')) : undefined,
     )
-  const listStatements = new Map<string, ReturnType<typeof prepareList>>()
   const prepareList = (f: ConversationFilter, sort: ConversationSort) => {
     const condition = where(f)
     const dir = sort.order === 'asc' ? asc : desc
@@ -114,35 +113,42 @@ export function createConversationRepository(db: Db) {
       count: db.select({ n: count() }).from(conversations).where(condition).prepare(),
     }
   }
+  const listStatements = new Map<string, ReturnType<typeof prepareList>>()
+  const statementsOf = (f: ConversationFilter, sort: ConversationSort = { by: 'updated_at', order: 'desc' }) => {
+    const shape = [
+      f.ownerId !== null,
+      f.projectPath !== undefined,
+      f.workspaceId !== undefined,
+      Boolean(f.titleContains),
+      f.startedFrom !== undefined,
+      f.startedTo !== undefined,
+      sort.by,
+      sort.order,
+    ].join()
+    let statements = listStatements.get(shape)
+    if (!statements) {
+      statements = prepareList(f, sort)
+      listStatements.set(shape, statements)
+    }
+    return statements
+  }
+  const valuesOf = (f: ConversationFilter) => ({
+    ownerId: f.ownerId,
+    projectPath: f.projectPath,
+    workspaceId: f.workspaceId,
+    titleLike: f.titleContains ? `%${escapeLike(f.titleContains)}%` : undefined,
+    startedFrom: f.startedFrom,
+    startedTo: f.startedTo,
+  })
 
   return {
-    async list(filter: ConversationFilter, sort: ConversationSort, limit: number, offset: number) {
-      const shape = [
-        filter.ownerId !== null,
-        filter.projectPath !== undefined,
-        filter.workspaceId !== undefined,
-        Boolean(filter.titleContains),
-        filter.startedFrom !== undefined,
-        filter.startedTo !== undefined,
-        sort.by,
-        sort.order,
-      ].join()
-      let statements = listStatements.get(shape)
-      if (!statements) {
-        statements = prepareList(filter, sort)
-        listStatements.set(shape, statements)
-      }
-      const values = {
-        ownerId: filter.ownerId,
-        projectPath: filter.projectPath,
-        workspaceId: filter.workspaceId,
-        titleLike: filter.titleContains ? `%${escapeLike(filter.titleContains)}%` : undefined,
-        startedFrom: filter.startedFrom,
-        startedTo: filter.startedTo,
-      }
-      const rows = statements.page.all({ ...values, limit, offset })
-      const total = statements.count.get(values)?.n ?? 0
-      return { rows, total }
+    /** A page of the conversations that pass the filter, in the given order. */
+    async page(filter: ConversationFilter, sort: ConversationSort, limit: number, offset: number) {
+      return statementsOf(filter, sort).page.all({ ...valuesOf(filter), limit, offset })
+    },
+    /** How many conversations pass the filter. */
+    async count(filter: ConversationFilter) {
+      return statementsOf(filter).count.get(valuesOf(filter))?.n ?? 0
     },
     /** The conversation if it exists and, unless ownerId is null, belongs to that owner. */
     async find(id: string, ownerId: string | null) {

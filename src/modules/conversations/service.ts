@@ -1,8 +1,9 @@
 import { type Actor, ownerScope } from '../../lib/actor'
 import { conflict, notFound } from '../../lib/errors'
 import { iso, isoOrNull } from '../../lib/models'
+import type { ReadCache } from '../../lib/read-cache'
 import type { ConversationDto, ConversationListQuery, CreateConversation, UpdateConversation } from './model'
-import type { ConversationRepository, ConversationRow } from './repository'
+import type { ConversationFilter, ConversationRepository, ConversationRow } from './repository'
 
 export const toConversation = (r: ConversationRow): ConversationDto => ({
   id: r.id,
@@ -29,7 +30,7 @@ export const toConversation = (r: ConversationRow): ConversationDto => ({
 })
 
 /** Domain logic for conversations; knows nothing of HTTP. */
-export function createConversationService(repo: ConversationRepository) {
+export function createConversationService(repo: ConversationRepository, reads: ReadCache) {
   /** Another owner's conversation is simply not found. */
   const require = async (actor: Actor, id: string) => {
     const row = await repo.find(id, ownerScope(actor))
@@ -40,19 +41,22 @@ export function createConversationService(repo: ConversationRepository) {
     async list(actor: Actor, q: ConversationListQuery) {
       const limit = q.limit ?? 50
       const offset = q.offset ?? 0
-      const { rows, total } = await repo.list(
-        {
-          ownerId: ownerScope(actor),
-          projectPath: q.project_path,
-          workspaceId: q.workspace_id,
-          titleContains: q.q,
-          startedFrom: q.date_from ? Date.parse(q.date_from) : undefined,
-          startedTo: q.date_to ? Date.parse(q.date_to) : undefined,
-        },
+      const filter: ConversationFilter = {
+        ownerId: ownerScope(actor),
+        projectPath: q.project_path,
+        workspaceId: q.workspace_id,
+        titleContains: q.q,
+        startedFrom: q.date_from ? Date.parse(q.date_from) : undefined,
+        startedTo: q.date_to ? Date.parse(q.date_to) : undefined,
+      }
+      const rows = await repo.page(
+        filter,
         { by: q.sort_by ?? 'updated_at', order: q.sort_order ?? 'desc' },
         limit,
         offset,
       )
+      // counting costs more than a page: one count serves every page and order of the same filter until a write
+      const total = await reads.remember(['conversations.count', filter], () => repo.count(filter))
       return { items: rows.map(toConversation), total, limit, offset }
     },
     async get(actor: Actor, id: string) {
