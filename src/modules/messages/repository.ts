@@ -23,12 +23,22 @@ export function createMessageRepository(db: Db) {
   const byId = withRaw()
     .where(and(eq(messages.conversationId, sql.placeholder('conversationId')), eq(messages.id, sql.placeholder('id'))))
     .prepare()
-  // prepared once: building a query per request cost more than running it
+  // Prepared once: building a query per request cost more than running it. The page is chosen on the index alone,
+  // then joined to its lines: with the join under the OFFSET, every skipped message was joined too (9 ms at 9,000).
   const page = withRaw()
-    .where(eq(messages.conversationId, sql.placeholder('conversationId')))
+    .where(
+      inArray(
+        messages.seq,
+        db
+          .select({ seq: messages.seq })
+          .from(messages)
+          .where(eq(messages.conversationId, sql.placeholder('conversationId')))
+          .orderBy(asc(messages.timestamp), asc(messages.seq))
+          .limit(sql.placeholder('limit'))
+          .offset(sql.placeholder('offset')),
+      ),
+    )
     .orderBy(asc(messages.timestamp), asc(messages.seq))
-    .limit(sql.placeholder('limit'))
-    .offset(sql.placeholder('offset'))
     .prepare()
   // the ids as one JSON array parameter, so one statement serves any number of them
   const toolCallsOfMessages = db
