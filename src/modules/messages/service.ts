@@ -4,6 +4,7 @@ import { contentText } from '../../lib/content'
 import { AppError, conflict, notFound } from '../../lib/errors'
 import { iso, isoOrNull } from '../../lib/models'
 import type { Pricing } from '../../lib/pricing'
+import type { ReadCache } from '../../lib/read-cache'
 import type { ConversationService } from '../conversations/service'
 import { contentOfRawLine } from '../ingest/records'
 import type { CreateMessage, MessageDto, ToolCallDto } from './model'
@@ -137,6 +138,7 @@ export function createMessageService(
   conversations: ConversationService,
   pricing: Pricing,
   bus: EventBus,
+  reads: ReadCache,
 ) {
   const withToolCalls = async (rows: MessageRow[]) => {
     const calls = await repo.toolCallsOf(rows.map((r) => r.id))
@@ -154,7 +156,10 @@ export function createMessageService(
     /** A page of the conversation in thread order, each message with its depth and branch. */
     async thread(actor: Actor, conversationId: string, limit = 50, offset = 0) {
       await conversations.ownerOf(actor, conversationId)
-      const order = threadOrder(await repo.skeleton(conversationId), await repo.agentSpawns(conversationId))
+      // the whole conversation's order, worked out once for all its pages until a write
+      const order = await reads.remember(['thread.order', conversationId], async () =>
+        threadOrder(await repo.skeleton(conversationId), await repo.agentSpawns(conversationId)),
+      )
       const page = order.slice(offset, offset + limit)
       const rows = new Map((await repo.findMany(page.map((e) => e.id))).map((r) => [r.id, r]))
       const full = await withToolCalls(page.map((e) => rows.get(e.id) as MessageRow))
