@@ -138,7 +138,7 @@ describe('cached reports through the API', () => {
     expect([await page(), await thread()]).toEqual([0, 0])
   })
 
-  it('send a reused answer the same, gzipped or not', async () => {
+  it('send a reused answer the same, compressed with zstd, with gzip, or not', async () => {
     const { api, raw } = await makeApp()
     const c = (await api.api.conversations.post({ title: 'many okapis' })).data!
     for (let i = 0; i < 40; i++)
@@ -148,6 +148,9 @@ describe('cached reports through the API', () => {
       await raw(path, { headers: { 'accept-encoding': 'gzip' } }),
       await raw(path, { headers: { 'accept-encoding': 'gzip' } }),
     ]
+    const zstd = await raw(path, { headers: { 'accept-encoding': 'gzip, deflate, br, zstd' } })
+    expect([zstd.status, zstd.headers.get('content-encoding')]).toEqual([200, 'zstd'])
+    const unzstd = Buffer.from(Bun.zstdDecompressSync(Buffer.from(await zstd.arrayBuffer()))).toString()
     const plain = await raw(path)
     const bodies = await Promise.all(zipped.map(async (r) => gunzipSync(Buffer.from(await r.arrayBuffer())).toString()))
     expect(zipped.map((r) => [r.status, r.headers.get('content-encoding')])).toEqual([
@@ -156,7 +159,7 @@ describe('cached reports through the API', () => {
     ])
     expect([plain.status, plain.headers.get('content-encoding')]).toEqual([200, null])
     const text = await plain.text()
-    expect(bodies).toEqual([text, text])
+    expect([...bodies, unzstd]).toEqual([text, text, text])
     expect(JSON.parse(text).total).toBe(40)
   })
 })

@@ -2,7 +2,7 @@ import { Elysia, ElysiaCustomStatusResponse, ValidationError } from 'elysia'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { Histogram } from 'prom-client'
-import { encoded, isEncoded } from './encoded'
+import { type Compression, encoded, isEncoded } from './encoded'
 import { AppError, type ErrorBody } from './errors'
 import type { SecurityHeaders } from './security'
 
@@ -42,7 +42,7 @@ type RequestInfo = { id: string; start: number }
 
 /**
  * Cross-cutting HTTP behaviour for the whole app: request ids, security headers and CORS, the one error body, a log
- * line and metrics per request, the body-size limit, and gzip for large JSON responses.
+ * line and metrics per request, the body-size limit, and zstd or gzip for large JSON responses.
  */
 export function httpPlugin({
   logger,
@@ -188,20 +188,25 @@ export function httpPlugin({
         const isJson =
           value !== null && typeof value === 'object' && [Object, Array].includes(value.constructor as never)
         if (!isJson) return
-        const gzip = request.headers.get('accept-encoding')?.includes('gzip') ?? false
-        // a reused answer is sent from the bytes made for it; any other goes to Elysia unless it is worth gzip
+        const accepted = request.headers.get('accept-encoding') ?? ''
+        const compression: Compression | undefined = accepted.includes('zstd')
+          ? 'zstd'
+          : accepted.includes('gzip')
+            ? 'gzip'
+            : undefined
+        // a reused answer is sent from the bytes made for it; any other goes to Elysia unless it is worth compressing
         const known = isEncoded(value)
-        if (!gzip && !known) return
+        if (!compression && !known) return
         const body = encoded(value)
-        const compress = gzip && body.json.byteLength >= COMPRESS_FROM_BYTES
+        const compress = compression !== undefined && body.json.byteLength >= COMPRESS_FROM_BYTES
         if (!compress && !known) return
         set.headers['content-type'] = 'application/json; charset=utf-8'
         if (compress) {
-          set.headers['content-encoding'] = 'gzip'
+          set.headers['content-encoding'] = compression
           set.headers.vary = set.headers.vary ? `${set.headers.vary}, accept-encoding` : 'accept-encoding'
         }
         const status = custom ? Number(responseValue.code) : Number(set.status ?? 200)
-        const response = new Response(compress ? body.gzip() : body.json, {
+        const response = new Response(compress ? body.compressed(compression) : body.json, {
           status,
           headers: set.headers as Record<string, string>,
         })
