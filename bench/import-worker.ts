@@ -7,13 +7,16 @@
  * `floor`: the same files read line by line (streamed, split on "\n", decoded, JSON.parse'd as the real import does)
  * and inserted with raw bun:sqlite prepared statements, one transaction per 2,000 lines, into a minimal table
  * (id, session, raw line) without index, in a fresh WAL database (synchronous=NORMAL).
- * `ours`: a fresh database migrated with runMigrations, one user, then importFile over every file (a session's main
- * file before its subagents). `--profile` also times every repository call and every SQL statement.
+ * `ours`: a fresh database migrated with runMigrations, one user, WAL checkpoints from their own thread (as the
+ * server and the CLI import run them; the floor checkpoints inline, SQLite's default), then importFile over every
+ * file (a session's main file before its subagents). `--profile` also times every repository call and every SQL
+ * statement.
  *
  * Prints one JSON line: seconds (the import loop only), bytes, lines, files, peak RSS (VmHWM) and, for `ours`, the
  * token totals summed over all conversations.
  */
 import { Database } from 'bun:sqlite'
+import { startCheckpointer } from '../src/db/checkpointer'
 import { openDatabase } from '../src/db/client'
 import { runMigrations } from '../src/db/migrate'
 import { createPricing } from '../src/lib/pricing'
@@ -141,6 +144,8 @@ async function ours(root: string, dbPath: string, profile: boolean): Promise<Wor
   // what-if experiments while profiling, e.g. BENCH_PRAGMAS='PRAGMA wal_autocheckpoint = 0' (never set in a report run)
   if (process.env.BENCH_PRAGMAS) db.$client.exec(process.env.BENCH_PRAGMAS)
   runMigrations(db)
+  // as the server and the CLI import: checkpoints from a thread of their own
+  const checkpointer = await startCheckpointer(db, dbPath)
   const ownerId = Bun.randomUUIDv7()
   db.$client
     .prepare(
@@ -172,6 +177,7 @@ async function ours(root: string, dbPath: string, profile: boolean): Promise<Wor
     lines += r.linesDone
   }
   const seconds = (performance.now() - started) / 1000
+  await checkpointer.stop()
   const sum = db.$client
     .query(
       `SELECT coalesce(sum(input_tokens), 0) AS input, coalesce(sum(output_tokens), 0) AS output,

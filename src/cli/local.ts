@@ -1,5 +1,6 @@
 import { inArray, sql } from 'drizzle-orm'
 import type { Config } from '../config'
+import { startCheckpointer } from '../db/checkpointer'
 import { closeDatabase, type Db, openDatabase } from '../db/client'
 import { runMigrations } from '../db/migrate'
 import { conversations } from '../db/schema'
@@ -113,8 +114,11 @@ export function conversationTotals(db: Db, ids: string[]): Totals {
 export async function openLocalTarget(config: Config, { userEmail }: { userEmail?: string }): Promise<Target> {
   // openDatabase sets busy_timeout after journal_mode: a writer's checkpoint at that moment fails it at once
   const db = await retryBusy(() => openDatabase(config.dbPath))
+  let checkpointer: Awaited<ReturnType<typeof startCheckpointer>> | undefined
   try {
     await retryBusy(() => runMigrations(db))
+    // checkpoints from a thread of their own, as in the server: an import's commits never wait for one
+    checkpointer = await startCheckpointer(db, config.dbPath)
     const owner = await resolveOwner(createUserRepository(db), userEmail)
     const ingest = createIngestService(withBusyRetry(createIngestRepository(db)), {
       pricing: createPricing(config.prices),
@@ -147,10 +151,12 @@ export async function openLocalTarget(config: Config, { userEmail }: { userEmail
         return retryBusy(() => conversationTotals(db, ids))
       },
       async close() {
+        await checkpointer?.stop()
         closeQuietly(db)
       },
     }
   } catch (e) {
+    await checkpointer?.stop()
     closeQuietly(db)
     throw e
   }

@@ -4,10 +4,10 @@ import type { Db } from './client'
 const BACKSTOP_PAGES = 32_768
 
 /**
- * Moves the server's WAL checkpoints off the request path: a worker thread checkpoints every `intervalMs`, and the
- * connection serving requests checkpoints at commit only as a backstop, once the WAL reaches 128 MiB (under a long
- * import a PASSIVE checkpoint never catches up with the writer, and the WAL restarts only after one does).
- * Processes without the thread (the CLI) keep openDatabase's automatic checkpoints.
+ * Moves WAL checkpoints off the writing connection (the server's, or the CLI's while it imports): a worker thread
+ * checkpoints every `intervalMs`, and the writer checkpoints at commit only as a backstop, once the WAL reaches
+ * 128 MiB (under a long import a PASSIVE checkpoint never catches up with the writer, and the WAL restarts only after
+ * one does). Other processes (the CLI's backup and restore) keep openDatabase's automatic checkpoints.
  */
 export async function startCheckpointer(db: Db, path: string, intervalMs = 1000) {
   const worker = new Worker(new URL('./checkpoint-worker.ts', import.meta.url))
