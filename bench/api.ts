@@ -14,7 +14,7 @@ import { SEARCH_WINDOW } from '../src/modules/search/repository'
 import type { ProbeItem, ProbeResult } from './api-probe'
 import { batchEvent, type CorpusResult, type HierarchyResult, type SeededUser } from './api-seed'
 import { cpuProfileDetails, profilesDir } from './cpuprofile'
-import { type Server, startServer } from './http'
+import { type Server, serverEnv, startServer } from './http'
 import { boundRow, fmt, fmtInt, infoRow, log, mb, type Row, repoRoot, runJsonChild, stopChild, tempDir } from './lib'
 import { describeLoad, type Load, loadProblems, runLoadgen, runWrk } from './load'
 import type { LoadRequests } from './loadgen'
@@ -48,21 +48,6 @@ const probeScript = join(repoRoot, 'bench/api-probe.ts')
 
 // ---------------------------------------------------------------------------------------------------------------
 // The server and its data.
-
-export function serverEnv(dataDir: string): Record<string, string | undefined> {
-  return {
-    ...process.env,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    DATA_DIR: dataDir,
-    NODE_ENV: 'production',
-    JWT_SECRET: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url'),
-    // the default limits would answer most of the load with 429
-    RATE_LIMIT: '1000000000',
-    AUTH_RATE_LIMIT: '1000000000',
-  }
-}
 
 /**
  * `bun src/index.ts` on a data dir; with a profile name, under the CPU profiler (bench/out/profiles/<name>) and with

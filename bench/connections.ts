@@ -7,9 +7,9 @@
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { type Outcome, seedData, serverEnv } from './api'
+import { type Outcome, seedData } from './api'
 import type { SeededUser } from './api-seed'
-import { type Server, startServer } from './http'
+import { type Server, serverEnv, startServer } from './http'
 import {
   boundRow,
   fmt,

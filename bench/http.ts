@@ -144,6 +144,22 @@ function wrkTool(bin: string, scratch: string): Tool {
 // ---------------------------------------------------------------------------------------------------------------
 // Servers.
 
+/** The real server's environment for a load: its own data dir, quiet logs, rate limits lifted. */
+export function serverEnv(dataDir: string): Record<string, string | undefined> {
+  return {
+    ...process.env,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    DATA_DIR: dataDir,
+    NODE_ENV: 'production',
+    JWT_SECRET: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url'),
+    // the default limits would answer most of the load with 429
+    RATE_LIMIT: '1000000000',
+    AUTH_RATE_LIMIT: '1000000000',
+  }
+}
+
 export type Server = { proc: Subprocess; url: string; output: () => string }
 
 export async function startServer(
@@ -248,17 +264,7 @@ export async function runHttpPart(opts: HttpOptions): Promise<HttpOutcome> {
 
     // --- the real server ---
     const dataDir = join(scratch, 'data')
-    const env = {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      DATA_DIR: dataDir,
-      NODE_ENV: 'production',
-      JWT_SECRET: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url'),
-      // the default per-credential limit (1,200 a minute) would answer most of the load with 429
-      RATE_LIMIT: '1000000000',
-    }
+    const env = serverEnv(dataDir)
     const serverCmd = [process.execPath, join(repoRoot, 'src/index.ts')]
     const first = await startServer(serverCmd, env, 'observatory')
     servers.push(first)
@@ -442,7 +448,7 @@ export async function runHttpPart(opts: HttpOptions): Promise<HttpOutcome> {
     )
 
     details.push(
-      `Real server: \`bun src/index.ts\`, NODE_ENV=production, LOG_LEVEL=warn, RATE_LIMIT=1000000000 (the default 1,200/min per credential would turn the load into 429s), fresh DATA_DIR; user registered, logged in and API key created through the API; requests authenticated with \`x-api-key\`.`,
+      `Real server: \`bun src/index.ts\`, NODE_ENV=production, LOG_LEVEL=warn, RATE_LIMIT and AUTH_RATE_LIMIT=1000000000 (the default limits would turn the load into 429s), fresh DATA_DIR; user registered, logged in and API key created through the API; requests authenticated with \`x-api-key\`.`,
     )
     await stopChild(server.proc)
     if (opts.profile) {

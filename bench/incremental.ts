@@ -9,9 +9,10 @@
 import { closeSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
-import { type Outcome, observatory, seedData, serverEnv } from './api'
+import { type Outcome, observatory, seedData } from './api'
 import type { SeededUser } from './api-seed'
 import { generateMainFile } from './generate'
+import { serverEnv } from './http'
 import {
   boundRow,
   fmt,
