@@ -23,10 +23,10 @@ const queryKeyOf = (request: Request, value: unknown) => {
 }
 
 /** JSON bodies nested deeper than this are refused before validation (validators recurse on them). */
-export const MAX_JSON_DEPTH = 64
+const MAX_JSON_DEPTH = 64
 
 /** Whether a parsed JSON value nests objects and arrays at most `limit` deep (a loop: nothing to overflow). */
-export function withinDepth(value: unknown, limit: number) {
+function withinDepth(value: unknown, limit: number) {
   const pending: [unknown, number][] = [[value, 1]]
   for (let next = pending.pop(); next; next = pending.pop()) {
     const [node, depth] = next
