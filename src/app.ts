@@ -70,7 +70,8 @@ export function createApp({ config, db, logger, pricing, bus = createMemoryBus()
   const reads = createReadCache(db)
   const conversations = createConversationService(createConversationRepository(db), reads)
   const messages = createMessageService(createMessageRepository(db), conversations, pricing, bus, reads)
-  const ingest = createIngestService(createIngestRepository(db), { pricing, maxLineBytes: config.maxLineBytes, bus })
+  const ingestRepo = createIngestRepository(db)
+  const ingest = createIngestService(ingestRepo, { pricing, maxLineBytes: config.maxLineBytes, bus })
   const hierarchy = createHierarchyService(createHierarchyRepository(db), conversations)
   const events = createEventService({ repo: createEventRepository(db), hierarchy, bus, logger })
   const live = createLiveService({
@@ -94,7 +95,7 @@ export function createApp({ config, db, logger, pricing, bus = createMemoryBus()
     bus,
   })
   queue.start()
-  const relay = relayOtherWriters({ db, bus })
+  const relay = relayOtherWriters({ db, repo: ingestRepo, bus })
 
   // normalize: false, so unknown body fields are rejected (422) instead of silently dropped.
   return new Elysia({ normalize: false })

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
-import { openDatabase } from '../src/db/client'
+import { type Db, openDatabase } from '../src/db/client'
 import { runMigrations } from '../src/db/migrate'
 import { createMemoryBus, type LiveEvent } from '../src/lib/bus'
 import { createPricing } from '../src/lib/pricing'
@@ -32,6 +32,28 @@ describe('event bus', () => {
     unsubscribe()
     bus.publish(event('u'))
     expect(seen).toHaveLength(5)
+  })
+
+  it('keeps at most replayBytes of serialised events, the newest always', () => {
+    const big = (n: number) => event('u', { data: { text: 'x'.repeat(n) } })
+    const bus = createMemoryBus({ replayBytes: 2500 })
+    bus.publish(big(1000))
+    bus.publish(big(1000))
+    const sizes = bus.since(0)?.map((e) => e.json.length) ?? []
+    expect(sizes).toHaveLength(2)
+    expect(sizes.every((n) => n > 1000 && n < 1250)).toBe(true)
+    bus.publish(big(1000))
+    expect(bus.since(0)).toBeNull()
+    expect(bus.since(1)?.map((e) => e.id)).toEqual([2, 3])
+    bus.publish(big(5000))
+    expect(bus.since(3)?.map((e) => e.id)).toEqual([4])
+    expect(bus.since(2)).toBeNull()
+    expect(JSON.parse((bus.since(3)?.[0] as LiveEvent).json)).toEqual({
+      type: 'event',
+      data: { text: 'x'.repeat(5000) },
+      id: 4,
+      at: expect.any(String),
+    })
   })
 })
 
@@ -256,22 +278,96 @@ describe('job queue', () => {
   })
 })
 
+/** From the transcript lines themselves: each uuid line's type and time, and the tool calls started and completed. */
+function transcriptFacts(files: string[]) {
+  const lines = new Map<string, { type: string; timestamp: string }>()
+  const started = new Set<string>()
+  const completed = new Set<string>()
+  for (const f of files)
+    for (const text of readFileSync(f, 'utf8').split('\n')) {
+      let v: { uuid?: string; sessionId?: string; type: string; timestamp: string; message?: { content?: unknown } }
+      try {
+        v = JSON.parse(text)
+      } catch {
+        continue
+      }
+      if (v.uuid && v.sessionId && !lines.has(v.uuid)) lines.set(v.uuid, { type: v.type, timestamp: v.timestamp })
+      const blocks = Array.isArray(v.message?.content) ? (v.message.content as { type?: string; id?: string }[]) : []
+      for (const b of blocks) {
+        if (b.type === 'tool_use' && b.id) started.add(b.id)
+        if (b.type === 'tool_result') completed.add((b as { tool_use_id: string }).tool_use_id)
+      }
+    }
+  return { lines, started, completed }
+}
+
+/** Every stored message told exactly once, as its line says, and each tool call last told in its final state. */
+function expectChangesTold(events: LiveEvent[], db: Db, files: string[]) {
+  type Told = {
+    messages: { id: string; type: string; timestamp: string }[]
+    tool_calls: { id: string; status: string }[]
+  }
+  const told = events.map((e) => e.data as Told)
+  const ids = told.flatMap((d) => d.messages.map((m) => m.id))
+  const stored = db.$client
+    .query<{ id: string }, []>('SELECT id FROM messages')
+    .all()
+    .map((r) => r.id)
+  expect(ids.length).toBe(new Set(ids).size)
+  expect(ids.toSorted()).toEqual(stored.toSorted())
+  const { lines, started, completed } = transcriptFacts(files)
+  for (const m of told.flatMap((d) => d.messages)) {
+    const line = lines.get(m.id)
+    if (line) expect(m.type).toBe(line.type)
+    // (a line without a time takes the one before it)
+    if (line?.timestamp) expect(m.timestamp).toBe(new Date(line.timestamp).toISOString())
+  }
+  expect([...lines.keys()].filter((id) => !ids.includes(id))).toEqual([])
+  const last = new Map(told.flatMap((d) => d.tool_calls.map((c) => [c.id, c.status] as const)))
+  expect(started.size).toBeGreaterThan(0)
+  for (const id of started) expect([id, last.get(id)]).toEqual([id, completed.has(id) ? 'completed' : 'started'])
+}
+
+const withOwner = (db: Db) =>
+  db.$client
+    .query(
+      `INSERT INTO users (id, email, password_hash, display_name, role, created_at, updated_at)
+       VALUES ('owner-1', 'owner@example.com', 'x', 'Owner', 'member', 0, 0)`,
+    )
+    .run()
+
+describe('imports on the bus', () => {
+  it('tell, per conversation and chunk, the messages they added and the tool calls as they left them', async () => {
+    const db = openDatabase(':memory:')
+    runMigrations(db)
+    withOwner(db)
+    const bus = createMemoryBus()
+    const seen: LiveEvent[] = []
+    bus.subscribe((e) => seen.push(e))
+    const ingest = createIngestService(createIngestRepository(db), { pricing: createPricing({}), bus })
+    const files = fixtureFiles()
+    for (const f of files) await ingest.importFile({ ownerId: 'owner-1', path: f, sourceKey: f, displayName: f })
+    expect(seen.every((e) => e.type === 'conversation.updated' && e.ownerId === 'owner-1')).toBe(true)
+    expectChangesTold(seen, db, files)
+    const count = seen.length
+    for (const f of files) await ingest.importFile({ ownerId: 'owner-1', path: f, sourceKey: f, displayName: f })
+    expect(seen).toHaveLength(count)
+  })
+})
+
 describe('imports by another process on the same database', () => {
-  it('reach the bus as conversation.updated, and nothing comes while that process is idle', async () => {
+  it('reach the bus as conversation.updated with what they added, and nothing comes while that process is idle', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'observatory-relay-'))
     const path = join(dir, 'observatory.db')
     const server = openDatabase(path)
     runMigrations(server)
-    server.$client
-      .query(
-        `INSERT INTO users (id, email, password_hash, display_name, role, created_at, updated_at)
-         VALUES ('owner-1', 'owner@example.com', 'x', 'Owner', 'member', 0, 0)`,
-      )
-      .run()
+    withOwner(server)
     const bus = createMemoryBus()
     const seen: LiveEvent[] = []
     bus.subscribe((e) => seen.push(e))
-    const relay = relayOtherWriters({ db: server, bus, pollMs: 10 })
+    // 100 messages a look: the import is caught up over many looks
+    const repo = createIngestRepository(server)
+    const relay = relayOtherWriters({ db: server, repo, bus, pollMs: 10, messagesPerLook: 100 })
     // the CLI: its own connection, its own ingest service
     const cli = openDatabase(path)
     const ingest = createIngestService(createIngestRepository(cli), { pricing: createPricing({}) })
@@ -282,10 +378,12 @@ describe('imports by another process on the same database', () => {
       .all()
       .map((r) => r.id)
     expect(imported.length).toBeGreaterThan(1)
-    const sessions = () => [...new Set(seen.map((e) => e.sessionId))].sort()
-    for (let i = 0; i < 200 && sessions().length < imported.length; i++) await Bun.sleep(10)
-    expect(sessions()).toEqual(imported)
+    const stored = (cli.$client.query('SELECT count(*) AS n FROM messages').get() as { n: number }).n
+    const told = () => seen.reduce((n, e) => n + (e.data.messages as unknown[]).length, 0)
+    for (let i = 0; i < 300 && told() < stored; i++) await Bun.sleep(10)
+    expect([...new Set(seen.map((e) => e.sessionId))].sort()).toEqual(imported)
     expect(seen.every((e) => e.type === 'conversation.updated' && e.ownerId === 'owner-1')).toBe(true)
+    expectChangesTold(seen, server, files)
     const count = seen.length
     // the same files again add nothing: no conversation changes, no event
     for (const f of files) await ingest.importFile({ ownerId: 'owner-1', path: f, sourceKey: f, displayName: f })

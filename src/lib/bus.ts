@@ -10,8 +10,10 @@ export type LiveEvent = {
   sessionId?: string | null
   data: Record<string, unknown>
   at: string
+  /** the event as subscribers see it (without the owner id), serialised once for all of them */
+  json: string
 }
-export type NewLiveEvent = Omit<LiveEvent, 'id' | 'at'>
+export type NewLiveEvent = Omit<LiveEvent, 'id' | 'at' | 'json'>
 
 /**
  * Cross-module notifications, published after the write commits. An interface, so a PostgreSQL LISTEN/NOTIFY or
@@ -24,16 +26,31 @@ export interface EventBus {
   since(id: number): LiveEvent[] | null
 }
 
-/** The in-process bus: synchronous fan-out and a bounded replay window for reconnecting clients. */
-export function createMemoryBus({ replay = 10_000 }: { replay?: number } = {}): EventBus {
+/**
+ * The in-process bus: synchronous fan-out and a replay window for reconnecting clients, bounded by its number of
+ * events and by their serialised size (an import's events carry the messages it added).
+ */
+export function createMemoryBus({
+  replay = 10_000,
+  replayBytes = 16 * 1024 * 1024,
+}: {
+  replay?: number
+  replayBytes?: number
+} = {}): EventBus {
   const listeners = new Set<(event: LiveEvent) => void>()
   const window: LiveEvent[] = []
+  let windowBytes = 0
   let next = 1
   return {
     publish(e) {
-      const event: LiveEvent = { ...e, id: next++, at: new Date().toISOString() }
+      const { ownerId: _owner, ...visible } = e
+      const id = next++
+      const at = new Date().toISOString()
+      const event: LiveEvent = { ...e, id, at, json: JSON.stringify({ ...visible, id, at }) }
       window.push(event)
-      if (window.length > replay) window.splice(0, window.length - replay)
+      windowBytes += event.json.length
+      while (window.length > replay || (windowBytes > replayBytes && window.length > 1))
+        windowBytes -= (window.shift() as LiveEvent).json.length
       for (const listener of listeners) listener(event)
     },
     subscribe(listener) {

@@ -1,6 +1,7 @@
 import type { Db } from '../../db/client'
 import type { sources } from '../../db/schema'
 import { refreshConversationAggregates, refreshConversationTitle } from '../conversations/repository'
+import { type ConversationChange, EXCERPT_CHARS, messageSummary, type ToolCallState, toolCallSummary } from './changes'
 import { isSyntheticModel } from './records'
 
 export type SourceRow = typeof sources.$inferSelect
@@ -74,7 +75,36 @@ export type ChunkPlan = {
   zeroUsageOf: string[]
 }
 
-export type ChunkResult = { messagesAdded: number; toolCallsAdded: number; conversationIds: string[] }
+export type ChunkResult = {
+  messagesAdded: number
+  toolCallsAdded: number
+  conversationIds: string[]
+  /** per conversation, the messages this chunk added and the tool calls they started or completed */
+  changes: Map<string, ConversationChange>
+}
+
+/** Messages stored after a sequence number, for another process to tell live subscribers about. */
+export type ChangesAfter = {
+  /** the last message read: the next call starts after it */
+  seq: number
+  /** whether messages were left for the next call */
+  more: boolean
+  conversations: Map<string, { ownerId: string; change: ConversationChange }>
+}
+
+type StoredMessage = {
+  seq: number
+  id: string
+  ownerId: string
+  conversationId: string
+  parentId: string | null
+  type: string
+  role: string | null
+  model: string | null
+  isSidechain: number
+  timestamp: number
+  text: string
+}
 
 /** What a chunk adds to one conversation's aggregates. */
 type Delta = {
@@ -200,6 +230,22 @@ export function createIngestRepository(db: Db) {
     'INSERT INTO messages_fts (rowid, text) SELECT seq, text FROM messages WHERE seq > ?',
   )
   const maxSeq = sqlite.prepare<{ seq: number }, []>('SELECT coalesce(max(seq), 0) AS seq FROM messages')
+  const TOOL_CALL_STATE = `SELECT id, message_id AS messageId, name, ended_at IS NOT NULL AS completed,
+       is_error AS isError, duration_ms AS durationMs FROM tool_calls`
+  const toolCallStates = sqlite.prepare<ToolCallState, [string, string]>(
+    `${TOOL_CALL_STATE} WHERE conversation_id = ?1 AND id IN (SELECT value FROM json_each(?2))`,
+  )
+  const messagesAfter = sqlite.prepare<StoredMessage, [number, number]>(
+    `SELECT seq, id, owner_id AS ownerId, conversation_id AS conversationId, parent_id AS parentId, type, role, model,
+       is_sidechain AS isSidechain, timestamp, substr(text, 1, ${EXCERPT_CHARS}) AS text
+     FROM messages WHERE seq > ? ORDER BY seq LIMIT ?`,
+  )
+  // the calls these messages started, and those completed at or after the first of them (a result's time is its
+  // message's): a call completed by an earlier line with a later time comes again, in its same state
+  const toolCallsOfMessages = sqlite.prepare<ToolCallState, [string, string, number]>(
+    `${TOOL_CALL_STATE}
+     WHERE conversation_id = ?1 AND (message_id IN (SELECT value FROM json_each(?2)) OR ended_at >= ?3)`,
+  )
   const upsertSummary = sqlite.prepare<unknown, [string, string, string]>(
     `INSERT INTO summaries (owner_id, leaf_uuid, summary) VALUES (?, ?, ?)
      ON CONFLICT (owner_id, leaf_uuid) DO UPDATE SET summary = excluded.summary`,
@@ -288,6 +334,9 @@ export function createIngestRepository(db: Db) {
     const seqBefore = (maxSeq.get() as { seq: number }).seq
     let messagesAdded = 0
     let toolCallsAdded = 0
+    const changes = new Map<string, ConversationChange>()
+    // per conversation, the tool calls the new messages started or completed
+    const toolCallIds = new Map<string, string[]>()
     for (const l of plan.lines) {
       // (a line already stored there would be one read before a crash: then the message keeps its own content)
       const rawStored = insertRaw.run(sourceId, l.line, l.offset, l.raw).changes > 0
@@ -338,10 +387,14 @@ export function createIngestRepository(db: Db) {
       }
       messagesAdded++
       let d = deltas.get(m.conversationId)
-      if (!d) {
+      let change = changes.get(m.conversationId)
+      if (!d || !change) {
         d = newDelta()
         deltas.set(m.conversationId, d)
+        change = { messages: [], toolCalls: [] }
+        changes.set(m.conversationId, change)
       }
+      change.messages.push(messageSummary(m))
       d.count++
       d.input += m.inputTokens
       d.output += m.outputTokens
@@ -362,6 +415,12 @@ export function createIngestRepository(db: Db) {
         for (const r of l.toolResults)
           if (updateToolResult.run(r.result, r.isError ? 1 : 0, r.at, m.conversationId, r.id).changes === 0)
             insertToolResult.run(r.id, ownerId, m.conversationId, r.result, r.isError ? 1 : 0, r.at)
+      if (l.toolUses || l.toolResults) {
+        const ids = toolCallIds.get(m.conversationId) ?? []
+        toolCallIds.set(m.conversationId, ids)
+        for (const u of l.toolUses ?? []) ids.push(u.id)
+        for (const r of l.toolResults ?? []) ids.push(r.id)
+      }
       if (l.agentLink) linkAgent.run(l.agentLink.agentId, m.conversationId, l.agentLink.toolUseId)
     }
     // a source is part of a conversation's export once it added messages to it (a second copy of a file adds none)
@@ -391,8 +450,12 @@ export function createIngestRepository(db: Db) {
       refreshConversationAggregates(db, id, now)
       touched.add(id)
     }
+    for (const [id, ids] of toolCallIds) {
+      const change = changes.get(id) as ConversationChange
+      change.toolCalls = toolCallStates.all(id, JSON.stringify([...new Set(ids)])).map(toolCallSummary)
+    }
     updateSource.run(plan.bytesDone, plan.linesDone, plan.prefixHash, now, sourceId)
-    return { messagesAdded, toolCallsAdded, conversationIds: [...touched] }
+    return { messagesAdded, toolCallsAdded, conversationIds: [...touched], changes }
   })
 
   return {
@@ -456,6 +519,37 @@ export function createIngestRepository(db: Db) {
     },
     async applyChunk(plan: ChunkPlan): Promise<ChunkResult> {
       return apply.immediate(plan)
+    },
+    /** The newest message's sequence number (0 when there is none). */
+    async lastMessageSeq() {
+      return (maxSeq.get() as { seq: number }).seq
+    },
+    /**
+     * Up to `limit` messages stored after `seq`, grouped by conversation with the tool calls they started or
+     * completed: what another process's imports added, for live subscribers.
+     */
+    async changesAfter(seq: number, limit: number): Promise<ChangesAfter> {
+      const rows = messagesAfter.all(seq, limit)
+      const byConversation = new Map<string, StoredMessage[]>()
+      for (const r of rows) {
+        const list = byConversation.get(r.conversationId) ?? []
+        byConversation.set(r.conversationId, list)
+        list.push(r)
+      }
+      const conversations: ChangesAfter['conversations'] = new Map()
+      for (const [id, list] of byConversation) {
+        let first = Number.POSITIVE_INFINITY
+        for (const m of list) if (m.timestamp < first) first = m.timestamp
+        const calls = toolCallsOfMessages.all(id, JSON.stringify(list.map((m) => m.id)), first)
+        conversations.set(id, {
+          ownerId: (list[0] as StoredMessage).ownerId,
+          change: {
+            messages: list.map((m) => messageSummary({ ...m, isSidechain: m.isSidechain === 1 })),
+            toolCalls: calls.map(toolCallSummary),
+          },
+        })
+      }
+      return { seq: rows.at(-1)?.seq ?? seq, more: rows.length === limit, conversations }
     },
     /** The raw lines of every source that holds lines of this conversation, main file first, in file order. */
     async *exportLines(conversationId: string) {

@@ -1,5 +1,6 @@
 import type { EventBus } from '../../lib/bus'
 import type { Pricing } from '../../lib/pricing'
+import { conversationUpdated } from './changes'
 import { FINGERPRINT_WINDOW, fingerprintOf, LineFingerprints } from './fingerprint'
 import { DEFAULT_MAX_LINE_BYTES, type JsonlLine, readJsonl } from './jsonl'
 import { type NormalizedRecord, normalizeRecord, parseRawLine } from './records'
@@ -308,12 +309,7 @@ export function createIngestService(
       newSource = null
       for (const id of result.conversationIds) {
         conversationIds.add(id)
-        bus?.publish({
-          type: 'conversation.updated',
-          ownerId,
-          sessionId: id,
-          data: { conversation_id: id, source: input.displayName },
-        })
+        bus?.publish(conversationUpdated(ownerId, id, input.displayName, result.changes.get(id)))
       }
       progress.bytesDone = bytesDone
       progress.linesDone += chunk.length

@@ -1,6 +1,5 @@
 import { Elysia, t } from 'elysia'
 import type { Actor } from '../../lib/actor'
-import type { LiveEvent } from '../../lib/bus'
 import { AppError, ErrorBody } from '../../lib/errors'
 import { Integer, SECURITY } from '../../lib/models'
 import type { AuthGuard } from '../auth/guard'
@@ -56,8 +55,7 @@ export const liveModule = ({ live, guard, authenticate }: Deps) => {
               (m) => {
                 if (m.kind === 'heartbeat') write(': heartbeat\n\n')
                 else if (m.kind === 'reset') write('event: reset\ndata: {}\n\n')
-                else
-                  write(`id: ${m.event.id}\nevent: ${m.event.type}\ndata: ${JSON.stringify(publicEvent(m.event))}\n\n`)
+                else write(`id: ${m.event.id}\nevent: ${m.event.type}\ndata: ${m.event.json}\n\n`)
               },
               () => {
                 write('event: revoked\ndata: {}\n\n')
@@ -93,7 +91,7 @@ export const liveModule = ({ live, guard, authenticate }: Deps) => {
         detail: {
           summary: 'Live events (Server-Sent Events)',
           description:
-            'Events: event (hooks and batches), message, conversation.updated (imports, also by the CLI beside the server), file.progress. Each has an id; send Last-Event-ID to resume without a gap (an `reset` event says the gap was too old to replay). A heartbeat comment every 5 s.',
+            'Events: event (hooks and batches), message (posted to the API), conversation.updated (imports, also by the CLI beside the server: the messages and tool calls each chunk added), file.progress. Each has an id; send Last-Event-ID to resume without a gap (a `reset` event says the gap was too old to replay). A heartbeat comment every 5 s.',
         },
       },
     )
@@ -130,7 +128,7 @@ export const liveModule = ({ live, guard, authenticate }: Deps) => {
           ws.data.socketUser,
           filterOf(ws.data.query),
           null,
-          (m) => ws.send(m.kind === 'event' ? publicEvent(m.event) : { type: m.kind }),
+          (m) => ws.send(m.kind === 'event' ? m.event.json : { type: m.kind }),
           () => ws.close(4401, 'credential revoked'),
         )
         subscriptions.set(ws.id, stop)
@@ -142,6 +140,3 @@ export const liveModule = ({ live, guard, authenticate }: Deps) => {
       detail: { summary: 'Live events (WebSocket); the same events and filters as /api/live/stream' },
     })
 }
-
-/** What a subscriber sees: no owner id. */
-const publicEvent = ({ ownerId: _owner, ...e }: LiveEvent) => e
