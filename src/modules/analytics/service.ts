@@ -91,7 +91,7 @@ export function createAnalyticsService(repo: AnalyticsRepository) {
           rows = await repo.usage(filter, { day: offsetSegments(first, last, tz) })
       } else rows = await repo.usage(filter, groupBy as 'model' | 'project' | 'conversation')
       const keyOf = (r: UsageRow) => {
-        if (!byTime) return r.key
+        if (!byTime) return String(r.key)
         const day = new Date(Number(r.key) * DAY_MS).toISOString().slice(0, 10)
         return groupBy === 'day' ? day : groupBy === 'week' ? weekOf(day) : day.slice(0, 7)
       }
