@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'bun:test'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { ConfigError, loadConfig } from '../src/config'
+import { testDir } from './helpers'
 
 const fails = (env: Record<string, string>) => {
   try {
@@ -74,7 +74,7 @@ describe('config', () => {
 })
 
 describe('PRICES_FILE', () => {
-  const dir = mkdtempSync(`${tmpdir()}/observatory-prices-`)
+  const dir = testDir('prices-')
   const write = (name: string, text: string) => {
     const path = `${dir}/${name}`
     writeFileSync(path, text)

@@ -11,13 +11,18 @@ import { createPricing } from '../src/lib/pricing'
 
 export const PASSWORD = 'correct horse battery staple'
 
+/** The folder every test's files go under, removed once all tests have run (tests/setup.ts). */
+export const TEST_ROOT = mkdtempSync(join(tmpdir(), 'observatory-test-'))
+/** A fresh folder of the test's own under TEST_ROOT. */
+export const testDir = (prefix: string) => mkdtempSync(join(TEST_ROOT, prefix))
+
 /**
  * A fresh app on its own in-memory database, driven in-process through Eden. It has an admin (`admin`) and a
  * member (`alice`) already signed in; `api` speaks as alice.
  */
 export async function makeApp(env: Record<string, string> = {}) {
   // uploads and backups go to a folder of the test's own, never the repository's ./data
-  const dataDir = mkdtempSync(join(tmpdir(), 'observatory-test-'))
+  const dataDir = testDir('app-')
   const config = loadConfig({ NODE_ENV: 'test', DB_PATH: ':memory:', DATA_DIR: dataDir, ...env })
   const db = openDatabase(config.dbPath)
   runMigrations(db)

@@ -1,15 +1,13 @@
 import { Database } from 'bun:sqlite'
 import { describe, expect, it } from 'bun:test'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { openDatabase } from '../src/db/client'
 import { createReadCache } from '../src/lib/read-cache'
-import { makeApp } from './helpers'
+import { makeApp, testDir } from './helpers'
 
 function setup(maxBytes?: number) {
-  const path = join(mkdtempSync(join(tmpdir(), 'read-cache-')), 'db.sqlite')
+  const path = join(testDir('read-cache-'), 'db.sqlite')
   const db = openDatabase(path)
   db.$client.run('CREATE TABLE t (n INTEGER)')
   const cache = createReadCache(db, maxBytes)
