@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import pino from 'pino'
 import { type Db, openDatabase } from '../src/db/client'
 import { runMigrations } from '../src/db/migrate'
-import { createMemoryBus, type LiveEvent } from '../src/lib/bus'
+import { createMemoryBus, type LiveEvent, type NewLiveEvent } from '../src/lib/bus'
 import { createPricing } from '../src/lib/pricing'
 import { createIngestRepository } from '../src/modules/ingest/repository'
 import { createIngestService } from '../src/modules/ingest/service'
@@ -16,7 +16,9 @@ import { createLiveService, type LiveMessage } from '../src/modules/live/service
 import { fixtureFiles } from './fixture-expectations'
 import { json, makeApp } from './helpers'
 
-const event = (ownerId: string, extra: Partial<LiveEvent> = {}) => ({ type: 'event', ownerId, data: {}, ...extra })
+const event = (ownerId: string, extra: Partial<NewLiveEvent> = {}) => ({ type: 'event', ownerId, data: {}, ...extra })
+/** The data an event carries, as subscribers read it. */
+const dataOf = (e: LiveEvent) => JSON.parse(e.json).data
 
 describe('event bus', () => {
   it('replays what is still in its window and reports a gap otherwise', () => {
@@ -307,7 +309,7 @@ function expectChangesTold(events: LiveEvent[], db: Db, files: string[]) {
     messages: { id: string; type: string; timestamp: string }[]
     tool_calls: { id: string; status: string }[]
   }
-  const told = events.map((e) => e.data as Told)
+  const told = events.map((e) => dataOf(e) as Told)
   const ids = told.flatMap((d) => d.messages.map((m) => m.id))
   const stored = db.$client
     .query<{ id: string }, []>('SELECT id FROM messages')
@@ -379,7 +381,7 @@ describe('imports by another process on the same database', () => {
       .map((r) => r.id)
     expect(imported.length).toBeGreaterThan(1)
     const stored = (cli.$client.query('SELECT count(*) AS n FROM messages').get() as { n: number }).n
-    const told = () => seen.reduce((n, e) => n + (e.data.messages as unknown[]).length, 0)
+    const told = () => seen.reduce((n, e) => n + dataOf(e).messages.length, 0)
     for (let i = 0; i < 300 && told() < stored; i++) await Bun.sleep(10)
     expect([...new Set(seen.map((e) => e.sessionId))].sort()).toEqual(imported)
     expect(seen.every((e) => e.type === 'conversation.updated' && e.ownerId === 'owner-1')).toBe(true)

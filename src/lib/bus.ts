@@ -1,7 +1,5 @@
-/** What live subscribers receive: one thing that happened, scoped to its owner and where it happened. */
-export type LiveEvent = {
-  /** increasing, for Last-Event-ID */
-  id: number
+/** One thing that happened, as it is published: scoped to its owner and where it happened. */
+export type NewLiveEvent = {
   type: string
   ownerId: string
   projectId?: string | null
@@ -9,11 +7,18 @@ export type LiveEvent = {
   workspaceId?: string | null
   sessionId?: string | null
   data: Record<string, unknown>
+}
+
+/**
+ * What the bus keeps and subscribers receive: the scope to filter on, and the event serialised once for all of them
+ * (without the owner id). The data lives only in `json`, so the replay window holds nothing twice.
+ */
+export type LiveEvent = Omit<NewLiveEvent, 'data'> & {
+  /** increasing, for Last-Event-ID */
+  id: number
   at: string
-  /** the event as subscribers see it (without the owner id), serialised once for all of them */
   json: string
 }
-export type NewLiveEvent = Omit<LiveEvent, 'id' | 'at' | 'json'>
 
 /**
  * Cross-module notifications, published after the write commits. An interface, so a PostgreSQL LISTEN/NOTIFY or
@@ -32,7 +37,7 @@ export interface EventBus {
  */
 export function createMemoryBus({
   replay = 10_000,
-  replayBytes = 16 * 1024 * 1024,
+  replayBytes = 8 * 1024 * 1024,
 }: {
   replay?: number
   replayBytes?: number
@@ -43,10 +48,10 @@ export function createMemoryBus({
   let next = 1
   return {
     publish(e) {
-      const { ownerId: _owner, ...visible } = e
+      const { ownerId, data, ...scope } = e
       const id = next++
       const at = new Date().toISOString()
-      const event: LiveEvent = { ...e, id, at, json: JSON.stringify({ ...visible, id, at }) }
+      const event: LiveEvent = { ...scope, ownerId, id, at, json: JSON.stringify({ ...scope, data, id, at }) }
       window.push(event)
       windowBytes += event.json.length
       while (window.length > replay || (windowBytes > replayBytes && window.length > 1))

@@ -240,11 +240,11 @@ export function createIngestRepository(db: Db) {
        is_sidechain AS isSidechain, timestamp, substr(text, 1, ${EXCERPT_CHARS}) AS text
      FROM messages WHERE seq > ? ORDER BY seq LIMIT ?`,
   )
-  // the calls these messages started, and those completed at or after the first of them (a result's time is its
-  // message's): a call completed by an earlier line with a later time comes again, in its same state
-  const toolCallsOfMessages = sqlite.prepare<ToolCallState, [string, string, number]>(
+  // the calls these messages started, and those completed within their time span (a result's time is its
+  // message's): a call completed by another line of the same time comes again, in its same state
+  const toolCallsOfMessages = sqlite.prepare<ToolCallState, [string, string, number, number]>(
     `${TOOL_CALL_STATE}
-     WHERE conversation_id = ?1 AND (message_id IN (SELECT value FROM json_each(?2)) OR ended_at >= ?3)`,
+     WHERE conversation_id = ?1 AND (message_id IN (SELECT value FROM json_each(?2)) OR ended_at BETWEEN ?3 AND ?4)`,
   )
   const upsertSummary = sqlite.prepare<unknown, [string, string, string]>(
     `INSERT INTO summaries (owner_id, leaf_uuid, summary) VALUES (?, ?, ?)
@@ -539,8 +539,12 @@ export function createIngestRepository(db: Db) {
       const conversations: ChangesAfter['conversations'] = new Map()
       for (const [id, list] of byConversation) {
         let first = Number.POSITIVE_INFINITY
-        for (const m of list) if (m.timestamp < first) first = m.timestamp
-        const calls = toolCallsOfMessages.all(id, JSON.stringify(list.map((m) => m.id)), first)
+        let last = Number.NEGATIVE_INFINITY
+        for (const m of list) {
+          if (m.timestamp < first) first = m.timestamp
+          if (m.timestamp > last) last = m.timestamp
+        }
+        const calls = toolCallsOfMessages.all(id, JSON.stringify(list.map((m) => m.id)), first, last)
         conversations.set(id, {
           ownerId: (list[0] as StoredMessage).ownerId,
           change: {

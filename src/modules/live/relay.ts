@@ -6,8 +6,8 @@ import type { IngestRepository } from '../ingest/repository'
 const POLL_MS = 250
 /** a writer stamps updated_at before its commit lands: rows this far behind the newest seen are looked at again */
 const LOOKBACK_MS = 10_000
-/** messages read per look: a large import beside the server is caught up over the next looks */
-const MESSAGES_PER_LOOK = 5_000
+/** messages read per look: a large import beside the server is caught up look after look, with no pause between */
+const MESSAGES_PER_LOOK = 1_000
 const SOURCE = 'another process'
 
 type Changed = { id: string; ownerId: string; updatedAt: number }
@@ -17,6 +17,7 @@ type Changed = { id: string; ownerId: string; updatedAt: number }
  * subscribers too. Only when another connection has committed (PRAGMA data_version moved) are the messages stored
  * since the last look read, and the conversations updated since then; each conversation is published as
  * `conversation.updated` with the messages and tool calls added to it, as the server's own imports publish it.
+ * Messages this process stored between the same two looks as another's commit are told a second time.
  */
 export function relayOtherWriters({
   db,
@@ -73,17 +74,21 @@ export function relayOtherWriters({
     for (const [id, at] of published) if (at < newest - LOOKBACK_MS) published.delete(id)
   }
 
-  let looking = false
-  const timer = setInterval(async () => {
-    if (looking) return
-    looking = true
+  let timer: Timer | undefined
+  let stopped = false
+  const tick = async () => {
     try {
       await look()
     } catch {
       // a busy or closing database: the next tick looks again
-    } finally {
-      looking = false
     }
-  }, pollMs).unref()
-  return { stop: () => clearInterval(timer) }
+    if (!stopped) timer = setTimeout(tick, behind ? 0 : pollMs).unref()
+  }
+  timer = setTimeout(tick, pollMs).unref()
+  return {
+    stop: () => {
+      stopped = true
+      clearTimeout(timer)
+    },
+  }
 }
