@@ -73,13 +73,15 @@ export type ChunkPlan = {
   summaries: { leafUuid: string; summary: string }[]
   /** uuids of rows that carried a response's usage before a later line with a larger total took it over */
   zeroUsageOf: string[]
+  /** whether to report what the chunk added (`changes`): only when someone listens */
+  withChanges: boolean
 }
 
 export type ChunkResult = {
   messagesAdded: number
   toolCallsAdded: number
   conversationIds: string[]
-  /** per conversation, the messages this chunk added and the tool calls they started or completed */
+  /** with `withChanges`: per conversation, the messages this chunk added and the tool calls they started or completed */
   changes: Map<string, ConversationChange>
 }
 
@@ -335,6 +337,14 @@ export function createIngestRepository(db: Db) {
     let messagesAdded = 0
     let toolCallsAdded = 0
     const changes = new Map<string, ConversationChange>()
+    const changeOf = (conversationId: string) => {
+      let change = changes.get(conversationId)
+      if (!change) {
+        change = { messages: [], toolCalls: [] }
+        changes.set(conversationId, change)
+      }
+      return change
+    }
     // per conversation, the tool calls the new messages started or completed
     const toolCallIds = new Map<string, string[]>()
     for (const l of plan.lines) {
@@ -387,14 +397,11 @@ export function createIngestRepository(db: Db) {
       }
       messagesAdded++
       let d = deltas.get(m.conversationId)
-      let change = changes.get(m.conversationId)
-      if (!d || !change) {
+      if (!d) {
         d = newDelta()
         deltas.set(m.conversationId, d)
-        change = { messages: [], toolCalls: [] }
-        changes.set(m.conversationId, change)
       }
-      change.messages.push(messageSummary(m))
+      if (plan.withChanges) changeOf(m.conversationId).messages.push(messageSummary(m))
       d.count++
       d.input += m.inputTokens
       d.output += m.outputTokens
@@ -415,7 +422,7 @@ export function createIngestRepository(db: Db) {
         for (const r of l.toolResults)
           if (updateToolResult.run(r.result, r.isError ? 1 : 0, r.at, m.conversationId, r.id).changes === 0)
             insertToolResult.run(r.id, ownerId, m.conversationId, r.result, r.isError ? 1 : 0, r.at)
-      if (l.toolUses || l.toolResults) {
+      if (plan.withChanges && (l.toolUses || l.toolResults)) {
         const ids = toolCallIds.get(m.conversationId) ?? []
         toolCallIds.set(m.conversationId, ids)
         for (const u of l.toolUses ?? []) ids.push(u.id)
@@ -450,10 +457,8 @@ export function createIngestRepository(db: Db) {
       refreshConversationAggregates(db, id, now)
       touched.add(id)
     }
-    for (const [id, ids] of toolCallIds) {
-      const change = changes.get(id) as ConversationChange
-      change.toolCalls = toolCallStates.all(id, JSON.stringify([...new Set(ids)])).map(toolCallSummary)
-    }
+    for (const [id, ids] of toolCallIds)
+      changeOf(id).toolCalls = toolCallStates.all(id, JSON.stringify([...new Set(ids)])).map(toolCallSummary)
     updateSource.run(plan.bytesDone, plan.linesDone, plan.prefixHash, now, sourceId)
     return { messagesAdded, toolCallsAdded, conversationIds: [...touched], changes }
   })

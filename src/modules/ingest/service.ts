@@ -305,6 +305,7 @@ export function createIngestService(
         conversations: [...sessions.values()],
         summaries,
         zeroUsageOf,
+        withChanges: bus !== undefined,
       })
       newSource = null
       for (const id of result.conversationIds) {
