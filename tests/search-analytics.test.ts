@@ -136,6 +136,116 @@ describe('usage report', () => {
   })
 })
 
+describe('billing blocks', () => {
+  const HOUR = 3_600_000
+  /** The 5-hour blocks of the fixture responses, cut longhand: [start, last response, responses, total tokens]. */
+  function expectedBlocks(hours: number) {
+    const span = hours * HOUR
+    const sorted = responses.toSorted((a, b) => a.ms - b.ms)
+    const out: { id: string; last: number | null; entries: number; tokens: number }[] = []
+    let start = 0
+    for (const p of sorted) {
+      const open = out.at(-1)
+      if (!open || open.last === null || p.ms - start > span || p.ms - open.last > span) {
+        if (open?.last != null && p.ms - open.last > span)
+          out.push({ id: `gap-${new Date(open.last + span).toISOString()}`, last: null, entries: 0, tokens: 0 })
+        start = Math.floor(p.ms / HOUR) * HOUR
+        out.push({ id: new Date(start).toISOString(), last: null, entries: 0, tokens: 0 })
+      }
+      const block = out.at(-1)!
+      block.last = p.ms
+      block.entries++
+      block.tokens += p.input + p.output + p.write + p.read
+    }
+    return out.map((b) => ({ ...b, last: b.last === null ? null : new Date(b.last).toISOString() }))
+  }
+  const shape = (b: { id: string; actual_end_time: string | null; entries: number; total_tokens: number }) => ({
+    id: b.id,
+    last: b.actual_end_time,
+    entries: b.entries,
+    tokens: b.total_tokens,
+  })
+
+  it('cuts the responses into blocks from the hour of their first request, with the pauses as gaps', async () => {
+    for (const hours of [5, 1, 24]) {
+      const r = await ctx.api.api.analytics.blocks.get({ query: { session_hours: hours } })
+      expect(r.status).toBe(200)
+      const want = expectedBlocks(hours)
+      expect({ hours, got: r.data!.blocks.map(shape) }).toEqual({ hours, got: want })
+      expect(r.data!.total).toBe(want.length)
+      for (const b of r.data!.blocks) {
+        if (!b.is_gap) expect(Date.parse(b.end_time) - Date.parse(b.start_time)).toBe(hours * HOUR)
+        expect(b.is_active).toBe(false) // every fixture response is long past
+        expect(b.burn_rate).toBeNull()
+        expect(b.models.length > 0).toBe(!b.is_gap)
+      }
+    }
+    const all = (await ctx.api.api.analytics.blocks.get({ query: {} })).data!
+    expect(all.blocks.reduce((n, b) => n + b.total_tokens, 0)).toBe(
+      responses.reduce((n, p) => n + p.input + p.output + p.write + p.read, 0),
+    )
+  })
+
+  it('limits to a range, and answers 400 for an unknown zone and 422 for a block length out of range', async () => {
+    const r = await ctx.api.api.analytics.blocks.get({ query: { from: '2026-02-12', to: '2026-02-12' } })
+    const day = responses.filter((p) => p.day === '2026-02-12')
+    expect(r.data!.blocks.map((b) => b.entries)).toEqual([day.length])
+    expect((await ctx.raw('/api/analytics/blocks?tz=Mars/Olympus')).status).toBe(400)
+    const bad = await ctx.raw('/api/analytics/blocks?session_hours=0')
+    expect(bad.status).toBe(422)
+    expect((await errorOf(bad)).error).toContain('session_hours')
+  })
+
+  it('gives the running block its burn rate and projection', async () => {
+    const own = await makeApp()
+    const conversation = (await own.api.api.conversations.post({ title: 'live' })).data!
+    const now = Date.now()
+    const first = now - 20 * 60_000
+    const sent = [
+      { at: first, usage: { input_tokens: 1000, output_tokens: 200 } },
+      { at: now - 5 * 60_000, usage: { input_tokens: 3000, output_tokens: 800 } },
+    ]
+    for (const m of sent) {
+      const r = await own.api.api.conversations({ id: conversation.id }).messages.post({
+        role: 'assistant',
+        content: 'ok',
+        model: 'claude-sonnet-4-5-20250929',
+        usage: m.usage,
+        timestamp: new Date(m.at).toISOString(),
+      })
+      expect(r.status).toBe(201)
+    }
+    const before = Date.now()
+    const r = await own.api.api.analytics.blocks.get({ query: {} })
+    const after = Date.now()
+    const [block] = r.data!.blocks
+    expect(r.data!.blocks).toHaveLength(1)
+    expect(block!.is_active).toBe(true)
+    expect(block!.start_time).toBe(new Date(Math.floor(first / HOUR) * HOUR).toISOString())
+    const minutes = 15 // from the first response to the last
+    expect(block!.burn_rate!.tokens_per_minute).toBeCloseTo(5000 / minutes, 9)
+    expect(block!.burn_rate!.tokens_per_minute_for_indicator).toBeCloseTo(5000 / minutes, 9)
+    expect(block!.burn_rate!.cost_per_hour).toBeCloseTo((block!.cost_usd / minutes) * 60, 9)
+    const end = Date.parse(block!.end_time)
+    const remaining = (at: number) => (end - at) / 60_000
+    expect(block!.projection!.remaining_minutes).toBeGreaterThanOrEqual(Math.round(remaining(after)))
+    expect(block!.projection!.remaining_minutes).toBeLessThanOrEqual(Math.round(remaining(before)))
+    expect(block!.projection!.total_tokens).toBeGreaterThanOrEqual(
+      Math.round(5000 + (5000 / minutes) * remaining(after)),
+    )
+    expect(block!.projection!.total_tokens).toBeLessThanOrEqual(Math.round(5000 + (5000 / minutes) * remaining(before)))
+    // another user sees none of it; an admin, asking for alice's, sees the same block
+    const bob = await own.user('bob')
+    expect((await bob.api.api.analytics.blocks.get({ query: {} })).data).toEqual({
+      session_hours: 5,
+      blocks: [],
+      total: 0,
+    })
+    const asAdmin = await own.admin.api.api.analytics.blocks.get({ query: { owner_id: own.alice.id } })
+    expect(asAdmin.data!.blocks.map((b) => b.total_tokens)).toEqual([5000])
+  })
+})
+
 describe('tool analytics and overview', () => {
   it('counts calls and errors per tool from the tool_use and tool_result blocks', async () => {
     const calls = new Map<string, { calls: number; errors: number }>()

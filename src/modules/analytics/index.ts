@@ -34,6 +34,24 @@ export const analyticsModule = ({
         },
       },
     )
+    .get(
+      '/blocks',
+      async ({ user, query }) =>
+        analytics.blocksAsOf(
+          await reads.remember(['blocks', user.id, user.role, query], () => analytics.blocks(user, query)),
+          Date.now(),
+        ),
+      {
+        role: 'viewer',
+        query: 'analytics.BlocksQuery',
+        response: { 200: 'analytics.Blocks', 400: 'error', 401: 'error', 422: 'error', 429: 'error' },
+        detail: {
+          summary: 'Usage in billing blocks (5-hour windows), as ccusage blocks',
+          description:
+            "Claude's usage limits reset in 5-hour blocks that start at the hour of a block's first request. Each block: its responses' tokens, cost and models; pauses longer than a block appear as gaps; the running block has its burn rate and projection to its end.",
+        },
+      },
+    )
     .get('/tools', ({ user, query }) => analytics.tools(user, query), {
       role: 'viewer',
       query: 'analytics.ToolsQuery',

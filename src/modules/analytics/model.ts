@@ -70,6 +70,69 @@ export const AnalyticsModel = {
     project_path: t.Optional(t.String({ maxLength: 4096 })),
     owner_id: t.Optional(t.String({ maxLength: 128, description: "Admins only: one user's usage" })),
   }),
+  'analytics.Blocks': t.Object(
+    {
+      session_hours: Integer(),
+      blocks: t.Array(
+        t.Object({
+          id: t.String({ description: 'The start time, or gap-<start> for a pause' }),
+          start_time: t.String({ description: "The hour (UTC) of the block's first response" }),
+          end_time: t.String({ description: 'start_time + session_hours; for a gap, the next response' }),
+          actual_end_time: t.Union([t.String(), t.Null()], { description: 'The last response in the block' }),
+          is_active: t.Boolean(),
+          is_gap: t.Boolean(),
+          entries: Integer({ description: 'API responses in the block' }),
+          ...Tokens,
+          models: t.Array(t.String()),
+          burn_rate: t.Union([
+            t.Object({
+              tokens_per_minute: t.Number(),
+              tokens_per_minute_for_indicator: t.Number({ description: 'input and output tokens only' }),
+              cost_per_hour: t.Number(),
+            }),
+            t.Null(),
+          ]),
+          projection: t.Union([
+            t.Object({ total_tokens: Integer(), total_cost_usd: t.Number(), remaining_minutes: Integer() }),
+            t.Null(),
+          ]),
+        }),
+      ),
+      total: Integer(),
+    },
+    {
+      examples: [
+        {
+          session_hours: 5,
+          blocks: [
+            {
+              id: '2026-02-10T09:00:00.000Z',
+              start_time: '2026-02-10T09:00:00.000Z',
+              end_time: '2026-02-10T14:00:00.000Z',
+              actual_end_time: '2026-02-10T11:42:13.512Z',
+              is_active: true,
+              is_gap: false,
+              entries: 84,
+              ...tokensExample,
+              models: ['claude-opus-4-6'],
+              burn_rate: { tokens_per_minute: 3617.5, tokens_per_minute_for_indicator: 21.2, cost_per_hour: 0.3289 },
+              projection: { total_tokens: 1097150, total_cost_usd: 1.76, remaining_minutes: 138 },
+            },
+          ],
+          total: 1,
+        },
+      ],
+    },
+  ),
+  'analytics.BlocksQuery': t.Object({
+    from: t.Optional(DateOrTime),
+    to: t.Optional(DateOrTime),
+    tz: t.Optional(t.String({ maxLength: 64, default: 'UTC', description: 'IANA time zone of from and to as dates' })),
+    session_hours: t.Optional(
+      t.Integer({ minimum: 1, maximum: 24, default: 5, description: "Block length (Claude's usage limits: 5 hours)" }),
+    ),
+    owner_id: t.Optional(t.String({ maxLength: 128, description: "Admins only: one user's blocks" })),
+  }),
   'analytics.Tools': t.Object(
     {
       items: t.Array(
@@ -131,4 +194,5 @@ export const AnalyticsModel = {
   ),
 }
 export type UsageQuery = (typeof AnalyticsModel)['analytics.UsageQuery']['static']
+export type BlocksQuery = (typeof AnalyticsModel)['analytics.BlocksQuery']['static']
 export type ToolsQuery = (typeof AnalyticsModel)['analytics.ToolsQuery']['static']

@@ -106,6 +106,19 @@ export function createAnalyticsRepository(db: Db) {
         ${f.projectPath !== undefined ? sql`WHERE c.project_path = ${f.projectPath}` : sql``}
         GROUP BY 1${by === 'model' ? sql`` : sql`, u.model`}`)
     },
+    /** Every response's usage in [from, to), oldest first: what billing blocks are cut from. */
+    async responses(f: UsageFilter) {
+      const conditions = [
+        f.ownerId !== null ? sql`owner_id = ${f.ownerId}` : undefined,
+        f.from !== undefined ? sql`timestamp >= ${f.from}` : undefined,
+        f.to !== undefined ? sql`timestamp < ${f.to}` : undefined,
+        sql`input_tokens + output_tokens + cache_creation_tokens + cache_read_tokens > 0`,
+      ].filter((s) => s !== undefined)
+      return db.all<Omit<UsageRow, 'key' | 'label'> & { timestamp: number }>(sql`
+        SELECT timestamp, model, input_tokens AS input, output_tokens AS output,
+               cache_creation_tokens AS cache_creation, cache_read_tokens AS cache_read, cost_usd AS cost
+        FROM messages WHERE ${sql.join(conditions, sql` AND `)} ORDER BY timestamp, seq`)
+    },
     async toolCounts(f: ToolFilter) {
       return db.all<{ name: string; calls: number; errors: number }>(sql`
         SELECT tc.name, count(*) AS calls, sum(tc.is_error) AS errors FROM tool_calls tc ${toolJoin(f)}

@@ -1,9 +1,10 @@
 import { type Actor, ownerScope } from '../../lib/actor'
-import type { ToolsQuery, UsageQuery } from './model'
+import type { BlocksQuery, ToolsQuery, UsageQuery } from './model'
 import { type AnalyticsRepository, BUCKET_MS, type OffsetSegment, type UsageRow } from './repository'
 import { dateIn, offsetAt, startOfDate, weekOf } from './time'
 
 const DAY_MS = 86_400_000
+const HOUR_MS = 3_600_000
 
 type Tokens = {
   input_tokens: number
@@ -21,7 +22,7 @@ const zero = (): Tokens => ({
   total_tokens: 0,
   cost_usd: 0,
 })
-const add = (t: Tokens, r: UsageRow) => {
+const add = (t: Tokens, r: Pick<UsageRow, 'input' | 'output' | 'cache_creation' | 'cache_read' | 'cost'>) => {
   t.input_tokens += r.input
   t.output_tokens += r.output
   t.cache_creation_input_tokens += r.cache_creation
@@ -58,6 +59,95 @@ function offsetSegments(first: number, last: number, tz: string): OffsetSegment[
     segments.push({ from: h, offsetMs: offset(h) })
   }
   return segments
+}
+
+type Response = Omit<UsageRow, 'key' | 'label'> & { timestamp: number }
+/** A billing block before the clock is read: what the database says, reusable until it changes. */
+type Block = Tokens & {
+  id: string
+  start: number
+  end: number
+  /** the first and the last response in the block (null in a gap) */
+  first: number | null
+  last: number | null
+  is_gap: boolean
+  entries: number
+  models: string[]
+}
+
+/**
+ * Claude's usage limits run in blocks of `sessionMs` (5 hours) from the first request's hour, as ccusage's `blocks`
+ * report cuts them: a response more than a block after the block's start opens the next block at its own hour (UTC);
+ * a pause longer than a block shows as a gap, from the last response plus a block's length to the next response.
+ */
+function cutBlocks(responses: Response[], sessionMs: number): Block[] {
+  const blocks: Block[] = []
+  let open: Block | undefined
+  for (const r of responses) {
+    if (open && r.timestamp - open.start > sessionMs) {
+      blocks.push(open)
+      const last = open.last as number // an open block holds at least one response
+      if (r.timestamp - last > sessionMs) {
+        const start = last + sessionMs
+        const gap = { id: `gap-${new Date(start).toISOString()}`, start, end: r.timestamp, first: null, last: null }
+        blocks.push({ ...gap, ...zero(), is_gap: true, entries: 0, models: [] })
+      }
+      open = undefined
+    }
+    if (!open) {
+      const start = Math.floor(r.timestamp / HOUR_MS) * HOUR_MS
+      const id = new Date(start).toISOString()
+      open = {
+        id,
+        start,
+        end: start + sessionMs,
+        first: r.timestamp,
+        last: null,
+        ...zero(),
+        is_gap: false,
+        entries: 0,
+        models: [],
+      }
+    }
+    open.last = r.timestamp
+    open.entries++
+    add(open, r)
+    const model = r.model ?? 'unknown'
+    if (!open.models.includes(model)) open.models.push(model)
+  }
+  if (open) blocks.push(open)
+  return blocks
+}
+
+/** A block as of `now`: whether it is still running and, when it is, its burn rate and where it is heading. */
+function blockAsOf(b: Block, now: number, sessionMs: number) {
+  const { first, last, start, end, ...rest } = b
+  const isActive = !b.is_gap && last !== null && now - last < sessionMs && now < end
+  const minutes = first !== null && last !== null ? (last - first) / 60_000 : 0
+  const burn =
+    isActive && minutes > 0
+      ? {
+          tokens_per_minute: b.total_tokens / minutes,
+          tokens_per_minute_for_indicator: (b.input_tokens + b.output_tokens) / minutes,
+          cost_per_hour: (b.cost_usd / minutes) * 60,
+        }
+      : null
+  const remaining = Math.max(0, (end - now) / 60_000)
+  return {
+    ...rest,
+    start_time: new Date(start).toISOString(),
+    end_time: new Date(end).toISOString(),
+    actual_end_time: last !== null ? new Date(last).toISOString() : null,
+    is_active: isActive,
+    burn_rate: burn,
+    projection: burn
+      ? {
+          total_tokens: Math.round(b.total_tokens + burn.tokens_per_minute * remaining),
+          total_cost_usd: Math.round((b.cost_usd + (burn.cost_per_hour / 60) * remaining) * 100) / 100,
+          remaining_minutes: Math.round(remaining),
+        }
+      : null,
+  }
 }
 
 /** nearest-rank percentile of sorted values */
@@ -125,6 +215,26 @@ export function createAnalyticsService(repo: AnalyticsRepository) {
         groups: list.map(({ byModel: m, ...g }) => ({ ...g, models: models(m) })),
         totals: { ...totalTokens, models: models(byModel) },
       }
+    },
+
+    /** The billing blocks of the responses in the range, oldest first, without the clock (see `blocksAsOf`). */
+    async blocks(actor: Actor, q: BlocksQuery) {
+      const tz = q.tz ?? 'UTC'
+      dateIn(0, tz) // an unknown zone is a 400 before any work
+      const sessionHours = q.session_hours ?? 5
+      const responses = await repo.responses({
+        ownerId: scope(actor, q.owner_id),
+        from: bound(q.from, tz, false),
+        to: bound(q.to, tz, true),
+      })
+      return { sessionHours, blocks: cutBlocks(responses, sessionHours * HOUR_MS) }
+    },
+
+    /** The blocks as of `now`: which one is active, its burn rate and projection. */
+    blocksAsOf(report: { sessionHours: number; blocks: Block[] }, now: number) {
+      const sessionMs = report.sessionHours * HOUR_MS
+      const blocks = report.blocks.map((b) => blockAsOf(b, now, sessionMs))
+      return { session_hours: report.sessionHours, blocks, total: blocks.length }
     },
 
     async tools(actor: Actor, q: ToolsQuery) {
