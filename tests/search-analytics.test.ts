@@ -59,6 +59,14 @@ describe('usage report', () => {
     expect(Object.fromEntries(r.data!.groups.map((g) => [g.key, four(g)]))).toEqual(
       Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, v.slice(0, 4)])),
     )
+    // a date that does not exist is a 422, never an empty report
+    for (const route of ['usage', 'tools', 'blocks'])
+      for (const query of ['from=2026-02-30', 'to=2025-02-29', 'from=2026-99-99', 'from=2026-02-12T25:99:00Z']) {
+        const r = await ctx.raw(`/api/analytics/${route}?${query}`)
+        expect({ route, query, status: r.status }).toEqual({ route, query, status: 422 })
+        expect((await errorOf(r)).error).toContain(query.slice(0, query.indexOf('=')))
+      }
+    expect((await ctx.raw('/api/analytics/usage?from=2024-02-29')).status).toBe(200)
     const bad = await ctx.raw('/api/analytics/usage?tz=Mars/Olympus')
     expect(bad.status).toBe(400)
     expect((await errorOf(bad)).error).toContain('Mars/Olympus')

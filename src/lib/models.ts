@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox'
+import { FormatRegistry, Type } from '@sinclair/typebox'
 import { t } from 'elysia'
 
 /**
@@ -15,7 +15,10 @@ export const PageQuery = {
   limit: t.Optional(
     t.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: 50, description: `Page size, 1–${MAX_PAGE_SIZE}` }),
   ),
-  offset: t.Optional(t.Integer({ minimum: 0, default: 0, description: 'Items to skip' })),
+  // bounded by what SQLite's OFFSET takes as an integer (a larger number reached it as a float: a 500)
+  offset: t.Optional(
+    t.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0, description: 'Items to skip' }),
+  ),
 }
 
 /** `:id` in a path: any id we or a client made, bounded. */
@@ -34,6 +37,22 @@ export const Page = <T extends Parameters<typeof t.Array>[0]>(item: T) => {
 /** Epoch milliseconds as served: ISO-8601 UTC. */
 export const iso = (ms: number) => new Date(ms).toISOString()
 export const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms))
+
+/** A real calendar day: 2026-02-30 is not one (Date.UTC would roll it over to March). */
+function isCalendarDate(v: string) {
+  const ms = /^\d{4}-\d{2}-\d{2}$/.test(v) ? Date.parse(`${v}T00:00:00Z`) : Number.NaN
+  return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) === v
+}
+FormatRegistry.Set(
+  'date-or-date-time',
+  (v) => isCalendarDate(v) || (v[10] === 'T' && isCalendarDate(v.slice(0, 10)) && Number.isFinite(Date.parse(v))),
+)
+/** A date (a whole day, in the request's tz) or an ISO-8601 date-time, each a real one (a 422 otherwise). */
+export const DateOrTime = t.String({
+  format: 'date-or-date-time',
+  description: 'A date (YYYY-MM-DD, in tz) or an ISO-8601 date-time',
+  examples: ['2026-02-10', '2026-02-10T09:30:00Z'],
+})
 
 export const Timestamp = t.String({ format: 'date-time', examples: ['2026-01-01T12:00:00.000Z'] })
 

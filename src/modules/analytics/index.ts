@@ -55,7 +55,7 @@ export const analyticsModule = ({
     .get('/tools', ({ user, query }) => analytics.tools(user, query), {
       role: 'viewer',
       query: 'analytics.ToolsQuery',
-      response: { 200: 'analytics.Tools', 401: 'error', 422: 'error', 429: 'error' },
+      response: { 200: 'analytics.Tools', 400: 'error', 401: 'error', 422: 'error', 429: 'error' },
       detail: { summary: 'Tool calls per tool: count, errors, error rate, p50 and p95 duration' },
     })
     .get('/overview', ({ user }) => analytics.overview(user), {

@@ -1,5 +1,5 @@
 import { t } from 'elysia'
-import { Integer } from '../../lib/models'
+import { DateOrTime, Integer } from '../../lib/models'
 
 const Tokens = {
   input_tokens: Integer(),
@@ -15,11 +15,6 @@ const UsageGroup = t.Object({
   label: t.Union([t.String(), t.Null()], { description: 'The conversation title, for group_by=conversation' }),
   ...Tokens,
   models: t.Array(ModelUsage),
-})
-
-const DateOrTime = t.String({
-  pattern: '^\\d{4}-\\d{2}-\\d{2}(T.*)?$',
-  description: 'A date (YYYY-MM-DD, in tz) or an ISO-8601 date-time',
 })
 
 const tokensExample = {
@@ -163,6 +158,7 @@ export const AnalyticsModel = {
     conversation_id: t.Optional(t.String({ maxLength: 128 })),
     from: t.Optional(DateOrTime),
     to: t.Optional(DateOrTime),
+    tz: t.Optional(t.String({ maxLength: 64, default: 'UTC', description: 'IANA time zone of from and to as dates' })),
   }),
   'analytics.Overview': t.Object(
     {

@@ -238,12 +238,14 @@ export function createAnalyticsService(repo: AnalyticsRepository) {
     },
 
     async tools(actor: Actor, q: ToolsQuery) {
+      const tz = q.tz ?? 'UTC'
+      dateIn(0, tz) // an unknown zone is a 400 before any work
       const filter = {
         ownerId: ownerScope(actor),
         conversationId: q.conversation_id,
         projectPath: q.project_path,
-        from: bound(q.from, 'UTC', false),
-        to: bound(q.to, 'UTC', true),
+        from: bound(q.from, tz, false),
+        to: bound(q.to, tz, true),
       }
       const counts = await repo.toolCounts(filter)
       const durations = Map.groupBy(await repo.toolDurations(filter), (r) => r.name)
