@@ -112,7 +112,7 @@ describe('hierarchy', () => {
   })
 
   it('returns machines → workspaces → sessions with event counts', async () => {
-    const { api, raw } = await makeApp()
+    const { api, raw, user } = await makeApp()
     const w = (
       await api.api.workspaces.post({
         workspace_id: 'w-1',
@@ -154,6 +154,14 @@ describe('hierarchy', () => {
     expect(onM2.data?.items.map((e) => e.event_id)).toEqual(['e3'])
     expect((await api.api.sessions({ id: 's-2' }).events.get({ query: {} })).data?.total).toBe(1)
     expect((await api.api.sessions.post({ session_id: 's-3', workspace_id: 'nope' })).status).toBe(404)
+    // another account posting to the same session id adds nothing to this account's counts
+    const bob = await user('bob')
+    const foreign = await bob.api.api.events.post({ events: [{ event_id: 'b1', type: 'build', session_id: 's-1' }] })
+    expect(foreign.data?.created).toBe(1)
+    const again = (await api.api.projects({ id: w.project_id }).hierarchy.get()).data!
+    const s1 = again.machines.flatMap((m) => m.workspaces.flatMap((x) => x.sessions)).find((s) => s.id === 's-1')
+    expect(s1?.event_count).toBe(2)
+    expect((await api.api.sessions({ id: 's-1' }).events.get({ query: {} })).data?.total).toBe(2)
 
     // a workspace lists its latest sessions and counts them all; the conversation list pages through the rest
     for (const id of ['s-4', 's-5']) {

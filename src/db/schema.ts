@@ -389,7 +389,8 @@ export const events = sqliteTable(
   (e) => [
     uniqueIndex('events_id_idx').on(e.id),
     uniqueIndex('events_owner_event_idx').on(e.ownerId, e.eventId),
-    index('events_session_idx').on(e.sessionId, e.timestamp),
+    // a session's events are its owner's: another account may post to the same session id (ids are the client's)
+    index('events_session_owner_idx').on(e.sessionId, e.ownerId, e.timestamp),
     index('events_project_idx').on(e.projectId, e.timestamp),
     // event counts per session in a project's hierarchy
     index('events_project_session_idx').on(e.projectId, e.sessionId),
