@@ -264,6 +264,45 @@ describe('Claude Code hooks', () => {
     expect(countRows(db, 'events')).toBe(payloads.length)
   })
 
+  it('keeps a session in one workspace when only some of its hooks name the machine, or when it was linked', async () => {
+    const { app, alice } = await makeApp()
+    const key = (await alice.api.api.auth['api-keys'].post({ name: 'hooks' })).data!.key
+    const send = (p: Record<string, unknown>, headers: Record<string, string> = {}) =>
+      app.handle(
+        new Request('http://localhost/api/hooks/claude-code', json('POST', p, { 'x-api-key': key, ...headers })),
+      )
+    // as a settings.json that sends the machine header on SessionStart only
+    await send(hook('SessionStart', { source: 'startup' }), { 'x-observatory-machine-id': 'laptop-1' })
+    await send(hook('UserPromptSubmit', { prompt: 'fix the build' }))
+    await send(hook('Stop', { stop_hook_active: false }))
+    const events = (await alice.api.api.sessions({ id: 'hook-session' }).events.get({ query: {} })).data!.items
+    expect(events.map((e) => e.type)).toEqual(['SessionStart', 'UserPromptSubmit', 'Stop'])
+    expect(new Set(events.map((e) => e.workspace_id)).size).toBe(1)
+    expect(events.map((e) => e.machine_id)).toEqual(['laptop-1', 'laptop-1', 'laptop-1'])
+    const project = events[0]!.project_id!
+    const tree = (await alice.api.api.projects({ id: project }).hierarchy.get()).data!
+    expect(tree.machines.map((m) => [m.machine?.id, m.workspaces.map((w) => w.session_count)])).toEqual([
+      ['laptop-1', [1]],
+    ])
+
+    // a session linked to a workspace through the API stays there when its hooks arrive from the same path
+    const linked = (
+      await alice.api.api.workspaces.post({
+        workspace_id: 'w-shop',
+        path: '/src/shop',
+        git_remote: 'git@github.com:ada/shop.git',
+      })
+    ).data!
+    expect((await alice.api.api.sessions.post({ session_id: 'linked-session', workspace_id: 'w-shop' })).status).toBe(
+      200,
+    )
+    await send(hook('UserPromptSubmit', { session_id: 'linked-session', prompt: 'hello' }))
+    const listed = await alice.api.api.conversations.get({ query: { workspace_id: 'w-shop' } })
+    expect(listed.data?.items.map((c) => c.id)).toEqual(['linked-session'])
+    const linkedEvents = (await alice.api.api.sessions({ id: 'linked-session' }).events.get({ query: {} })).data!
+    expect(linkedEvents.items.map((e) => [e.workspace_id, e.project_id])).toEqual([['w-shop', linked.project_id]])
+  })
+
   it('keeps a hook tool call and the same call from the transcript as one tool call', async () => {
     const { alice, db, app } = await makeApp()
     const key = (await alice.api.api.auth['api-keys'].post({ name: 'hooks' })).data!.key

@@ -187,6 +187,17 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
     async place(ownerId: string, p: { sessionId: string; cwd: string; machineId?: string; hostname?: string }) {
       const key = `${ownerId}\u0000${p.machineId ?? ''}\u0000${p.cwd}`
       let placement = placements.get(key)
+      // A session stays in the workspace it already has at this path (one linked through POST /api/sessions, or
+      // placed by an earlier hook), when the hook names no other machine: only some of a session's hooks may send
+      // the machine header, and those without it must not split the session into a machineless workspace.
+      const current = await conversations.placementOf(p.sessionId)
+      const workspace = current?.workspaceId ? await repo.findWorkspace(current.workspaceId) : undefined
+      if (
+        current?.ownerId === ownerId &&
+        workspace?.path === p.cwd &&
+        (!p.machineId || workspace.machineId === p.machineId)
+      )
+        placement = { projectId: workspace.projectId, machineId: workspace.machineId, workspaceId: workspace.id }
       if (!placement) {
         if (p.machineId) await upsertMachine(ownerId, { machine_id: p.machineId, hostname: p.hostname })
         const workspaceId = `ws_${new Bun.CryptoHasher('sha256').update(key).digest('hex').slice(0, 24)}`
