@@ -238,6 +238,24 @@ describe('transcript import through the API', () => {
     expect(theirs.messages_added).toBe(0)
     expect(theirs.first_errors[0]?.reason).toBe('foreign_session')
     expect((await api.api.conversations({ id: session }).get()).data?.message_count).toBe(file.messages_added)
+
+    // the same lines under another session id: each line whose message alice holds is refused and reported, none
+    // silently dropped, and alice's conversation is unchanged
+    const source = readFileSync(join(FIXTURES, 'spotter', 'short.jsonl'), 'utf8')
+    const copy = join(tmp, 'renamed-session.jsonl')
+    writeFileSync(copy, source.replaceAll(session, 'bobs-own-session'))
+    const withUuid = source
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l, i) => ({ line: i + 1, uuid: (JSON.parse(l) as { uuid?: string }).uuid }))
+      .filter((l) => l.uuid !== undefined)
+    const renamed = await upload(bob.api, copy)
+    expect(renamed.messages_added).toBe(0)
+    expect(renamed.lines_skipped).toBe(withUuid.length)
+    const errors = await bob.api.api.files({ id: renamed.id }).errors.get({ query: { limit: 200 } })
+    expect(errors.data?.items.map((e) => [e.line, e.reason])).toEqual(withUuid.map((l) => [l.line, 'foreign_message']))
+    expect(errors.data?.items[0]?.message).toBe(`message ${withUuid[0]?.uuid} belongs to another account`)
+    expect((await api.api.conversations({ id: session }).get()).data?.message_count).toBe(file.messages_added)
   })
 
   it('imports server-side files only under IMPORT_ROOTS, for admins', async () => {

@@ -80,6 +80,8 @@ export type ChunkPlan = {
 export type ChunkResult = {
   messagesAdded: number
   toolCallsAdded: number
+  /** lines whose message another account already holds (message ids are global): reported, never merged */
+  refused: { line: number; offset: number; reason: string; message: string }[]
   conversationIds: string[]
   /** with `withChanges`: per conversation, the messages this chunk added and the tool calls they started or completed */
   changes: Map<string, ConversationChange>
@@ -200,6 +202,9 @@ export function createIngestRepository(db: Db) {
   const setUsage = sqlite.prepare<{ conversationId: string }, [number, number, number, number, number, string, string]>(
     `UPDATE messages SET input_tokens = ?, output_tokens = ?, cache_creation_tokens = ?, cache_read_tokens = ?,
        cost_usd = ? WHERE id = ? AND owner_id = ? RETURNING conversation_id AS conversationId`,
+  )
+  const ownerOfMessage = sqlite.prepare<{ ownerId: string }, [string]>(
+    'SELECT owner_id AS ownerId FROM messages WHERE id = ?',
   )
   const zeroUsage = sqlite.prepare<{ conversationId: string }, [string, string]>(
     `UPDATE messages SET input_tokens = 0, output_tokens = 0, cache_creation_tokens = 0, cache_read_tokens = 0,
@@ -336,6 +341,7 @@ export function createIngestRepository(db: Db) {
     const seqBefore = (maxSeq.get() as { seq: number }).seq
     let messagesAdded = 0
     let toolCallsAdded = 0
+    const refused: ChunkResult['refused'] = []
     const changes = new Map<string, ConversationChange>()
     const changeOf = (conversationId: string) => {
       let change = changes.get(conversationId)
@@ -381,6 +387,14 @@ export function createIngestRepository(db: Db) {
           rawStored ? l.line : null,
         ).changes > 0
       if (!added) {
+        const holder = ownerOfMessage.get(m.id)?.ownerId
+        if (holder !== undefined && holder !== ownerId) {
+          const error = { line: l.line, offset: l.offset, reason: 'foreign_message' }
+          const message = `message ${m.id} belongs to another account`
+          insertError.run(sourceId, l.line, l.offset, error.reason, message)
+          refused.push({ ...error, message })
+          continue
+        }
         // the line was stored before (a resumed session's replay): only a larger usage total moves to it
         if (m.inputTokens + m.outputTokens + m.cacheCreationTokens + m.cacheReadTokens > 0)
           for (const r of setUsage.all(
@@ -460,7 +474,7 @@ export function createIngestRepository(db: Db) {
     for (const [id, ids] of toolCallIds)
       changeOf(id).toolCalls = toolCallStates.all(id, JSON.stringify([...new Set(ids)])).map(toolCallSummary)
     updateSource.run(plan.bytesDone, plan.linesDone, plan.prefixHash, now, sourceId)
-    return { messagesAdded, toolCallsAdded, conversationIds: [...touched], changes }
+    return { messagesAdded, toolCallsAdded, refused, conversationIds: [...touched], changes }
   })
 
   return {

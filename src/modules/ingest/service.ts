@@ -316,6 +316,8 @@ export function createIngestService(
       progress.linesDone += chunk.length
       progress.messagesAdded += result.messagesAdded
       progress.toolCallsAdded += result.toolCallsAdded
+      progress.linesSkipped += result.refused.length
+      errors.push(...result.refused.slice(0, KEPT_ERRORS - errors.length))
       await input.onProgress?.({ ...progress })
       await Bun.sleep(0) // let requests in between chunks
       input.signal?.throwIfAborted()
