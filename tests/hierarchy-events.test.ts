@@ -303,6 +303,26 @@ describe('Claude Code hooks', () => {
     expect(linkedEvents.items.map((e) => [e.workspace_id, e.project_id])).toEqual([['w-shop', linked.project_id]])
   })
 
+  it('keeps a session whose machine id another account already uses (two laptops with one hostname)', async () => {
+    const { app, alice, user } = await makeApp()
+    const bob = await user('bob')
+    const send = async (who: typeof alice, p: Record<string, unknown>) => {
+      const key = (await who.api.api.auth['api-keys'].post({ name: 'hooks' })).data!.key
+      const headers = { 'x-api-key': key, 'x-observatory-machine-id': 'MacBook-Pro' }
+      return app.handle(new Request('http://localhost/api/hooks/claude-code', json('POST', p, headers)))
+    }
+    expect((await send(bob, hook('SessionStart', { session_id: 'bobs-session' }))).status).toBe(200)
+    expect((await send(alice, hook('SessionStart', { session_id: 'alices-session' }))).status).toBe(200)
+    const events = await alice.api.api.sessions({ id: 'alices-session' }).events.get({ query: {} })
+    expect(events.data?.items.map((e) => e.type)).toEqual(['SessionStart'])
+    const tree = (await alice.api.api.projects({ id: events.data!.items[0]!.project_id! }).hierarchy.get()).data!
+    expect(tree.machines.map((m) => [m.machine, m.workspaces.flatMap((w) => w.sessions.map((x) => x.id))])).toEqual([
+      [null, ['alices-session']],
+    ])
+    expect((await bob.api.api.machines({ id: 'MacBook-Pro' }).get()).status).toBe(200)
+    expect((await alice.api.api.machines({ id: 'MacBook-Pro' }).get()).status).toBe(404)
+  })
+
   it('keeps a hook tool call and the same call from the transcript as one tool call', async () => {
     const { alice, db, app } = await makeApp()
     const key = (await alice.api.api.auth['api-keys'].post({ name: 'hooks' })).data!.key

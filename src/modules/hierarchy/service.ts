@@ -1,6 +1,6 @@
 import { basename } from 'node:path'
 import { type Actor, ownerScope } from '../../lib/actor'
-import { conflict, notFound } from '../../lib/errors'
+import { AppError, conflict, notFound } from '../../lib/errors'
 import { iso, isoOrNull } from '../../lib/models'
 import type { ConversationService } from '../conversations/service'
 import type { HierarchyQuery, MachineUpsert, SessionUpsert, WorkspaceUpsert } from './model'
@@ -199,11 +199,21 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
       )
         placement = { projectId: workspace.projectId, machineId: workspace.machineId, workspaceId: workspace.id }
       if (!placement) {
-        if (p.machineId) await upsertMachine(ownerId, { machine_id: p.machineId, hostname: p.hostname })
+        // Machine ids are the clients' (often the hostname), and another account may hold the same one: then the
+        // workspace goes without a machine rather than the session being lost.
+        const machineId = p.machineId
+          ? await upsertMachine(ownerId, { machine_id: p.machineId, hostname: p.hostname }).then(
+              () => p.machineId,
+              (e: unknown) => {
+                if (e instanceof AppError && e.status === 409) return undefined
+                throw e
+              },
+            )
+          : undefined
         const workspaceId = `ws_${new Bun.CryptoHasher('sha256').update(key).digest('hex').slice(0, 24)}`
         const { workspace } = await upsertWorkspace(ownerId, {
           workspace_id: workspaceId,
-          machine_id: p.machineId,
+          machine_id: machineId,
           path: p.cwd,
         })
         placement = { projectId: workspace.projectId, machineId: workspace.machineId, workspaceId: workspace.id }
