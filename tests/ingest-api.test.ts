@@ -130,6 +130,51 @@ describe('transcript import through the API', () => {
     expect(body.equals(original)).toBe(true)
   })
 
+  it('exports only its own messages from a file holding several sessions, and a delete takes the lines along', async () => {
+    const { api, raw, db } = await makeApp()
+    const path = join(FIXTURES, 'claude-code-log', 'edge_cases.jsonl')
+    await upload(api, path)
+    // the file's lines (terminators kept) and the session each one names
+    const lines = readFileSync(path, 'utf8').split(/(?<=\n)/)
+    const sessionOf = lines.map((l) => {
+      try {
+        return (JSON.parse(l) as { sessionId?: string } | null)?.sessionId
+      } catch {
+        return undefined
+      }
+    })
+    const exported = async (id: string) => {
+      const r = await raw(`/api/conversations/${id}/export?format=jsonl`)
+      expect(r.status).toBe(200)
+      return await r.text()
+    }
+    const without = (session: string) => lines.filter((_, i) => sessionOf[i] !== session).join('')
+    expect(await exported('todowrite_session')).toBe(without('edge_cases'))
+    expect(await exported('edge_cases')).toBe(without('todowrite_session'))
+
+    // deleting one session deletes its messages' lines: the other session's export no longer holds them
+    expect((await api.api.conversations({ id: 'edge_cases' }).delete()).status).toBe(204)
+    expect(await exported('todowrite_session')).toBe(without('edge_cases'))
+    expect(countRows(db, 'raw_lines')).toBe(lines.length - sessionOf.filter((s) => s === 'edge_cases').length)
+    // deleting the last session of the file deletes the file's lines whole
+    expect((await api.api.conversations({ id: 'todowrite_session' }).delete()).status).toBe(204)
+    expect(countRows(db, 'raw_lines')).toBe(0)
+    expect(countRows(db, 'sources')).toBe(0)
+  })
+
+  it('drops a deleted message from the export', async () => {
+    const { api, raw } = await makeApp()
+    const path = join(FIXTURES, 'spotter', 'short.jsonl')
+    await upload(api, path)
+    const session = '55604662-cf2a-4331-851a-ec234028f8ca'
+    const lines = readFileSync(path, 'utf8').split(/(?<=\n)/)
+    const victim = lines.findIndex((l) => (JSON.parse(l) as { type?: string }).type === 'assistant')
+    const uuid = (JSON.parse(lines[victim] as string) as { uuid: string }).uuid
+    expect((await api.api.conversations({ id: session }).messages({ messageId: uuid }).delete()).status).toBe(204)
+    const r = await raw(`/api/conversations/${session}/export?format=jsonl`)
+    expect(await r.text()).toBe(lines.filter((_, i) => i !== victim).join(''))
+  })
+
   it('adds nothing on a second import, and exactly the appended lines after an append', async () => {
     const { api, db } = await makeApp()
     const path = join(tmp, 'append.jsonl')

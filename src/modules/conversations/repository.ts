@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { conversations } from '../../db/schema'
+import { LINE_SESSION } from '../ingest/repository'
 
 export type ConversationRow = typeof conversations.$inferSelect
 export type NewConversationRow = typeof conversations.$inferInsert
@@ -170,8 +171,28 @@ export function createConversationRepository(db: Db) {
       return db.update(conversations).set(patch).where(eq(conversations.id, id)).returning().get()
     },
     /** Deletes the conversation; its messages and tool calls go with it (ON DELETE CASCADE). */
+    /**
+     * Deletes a conversation with everything it holds (messages, tool calls and usage cascade), its transcript lines
+     * included: the files that hold no other conversation's lines go whole (so importing one again brings the
+     * conversation back); in a file shared with other sessions, its messages' lines and every line naming it.
+     */
     async delete(id: string) {
-      return db.delete(conversations).where(eq(conversations.id, id)).returning({ id: conversations.id }).get()
+      return db.transaction(
+        (tx) => {
+          tx.run(sql`
+            DELETE FROM raw_lines WHERE (source_id, line) IN (
+              SELECT raw_source_id, raw_line FROM messages WHERE conversation_id = ${id} AND raw_source_id IS NOT NULL)`)
+          tx.run(sql`
+            DELETE FROM raw_lines WHERE ${sql.raw(LINE_SESSION)} = ${id} AND source_id IN (
+              SELECT cs.source_id FROM conversation_sources cs WHERE cs.conversation_id = ${id}
+                AND EXISTS (SELECT 1 FROM conversation_sources o WHERE o.source_id = cs.source_id AND o.conversation_id != ${id}))`)
+          tx.run(sql`
+            DELETE FROM sources WHERE id IN (SELECT source_id FROM conversation_sources WHERE conversation_id = ${id})
+              AND NOT EXISTS (SELECT 1 FROM conversation_sources o WHERE o.source_id = sources.id AND o.conversation_id != ${id})`)
+          return tx.delete(conversations).where(eq(conversations.id, id)).returning({ id: conversations.id }).get()
+        },
+        { behavior: 'immediate' },
+      )
     },
   }
 }

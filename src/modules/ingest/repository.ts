@@ -130,6 +130,9 @@ type Delta = {
  * statements prepared once on the SQLite handle with positional parameters, and adds each chunk's deltas to the
  * conversations' aggregates rather than recounting whole conversations.
  */
+/** In SQL, the `sessionId` a stored line names: NULL for a line that is not a JSON object or names none. */
+export const LINE_SESSION = `CASE WHEN json_valid(CAST(raw AS TEXT)) THEN json_extract(CAST(raw AS TEXT), '$.sessionId') END`
+
 export function createIngestRepository(db: Db) {
   const sqlite = db.$client
   const findSourceStmt = sqlite.prepare<SourceRow, [string, string]>(
@@ -193,6 +196,10 @@ export function createIngestRepository(db: Db) {
   )
   const rawLinesPage = sqlite.prepare<{ line: number; raw: Uint8Array }, [string, number]>(
     'SELECT line, raw FROM raw_lines WHERE source_id = ? AND line > ? ORDER BY line LIMIT 1000',
+  )
+  const sessionLinesPage = sqlite.prepare<{ line: number; raw: Uint8Array }, [string, number, string]>(
+    `SELECT line, raw FROM raw_lines WHERE source_id = ?1 AND line > ?2 AND coalesce(${LINE_SESSION}, ?3) = ?3
+     ORDER BY line LIMIT 1000`,
   )
   const detachContent = sqlite.prepare<unknown, [string | null, string, string, number]>(
     `UPDATE messages SET content = ?, raw_source_id = NULL, raw_line = NULL
@@ -574,18 +581,24 @@ export function createIngestRepository(db: Db) {
       }
       return { seq: rows.at(-1)?.seq ?? seq, more: rows.length === limit, conversations }
     },
-    /** The raw lines of every source that holds lines of this conversation, main file first, in file order. */
+    /**
+     * The raw lines of every source that holds lines of this conversation, main file first, in file order. A file
+     * that also holds other sessions (rare: hand-made or concatenated files) gives only the lines that name this
+     * session or none.
+     */
     async *exportLines(conversationId: string) {
-      const ids = sqlite
-        .query<{ id: string }, [string]>(
-          `SELECT s.id FROM conversation_sources cs JOIN sources s ON s.id = cs.source_id
-           WHERE cs.conversation_id = ? ORDER BY s.source_key`,
+      const sources = sqlite
+        .query<{ id: string; shared: number }, [string]>(
+          `SELECT s.id, EXISTS (SELECT 1 FROM conversation_sources o WHERE o.source_id = s.id AND o.conversation_id != ?1)
+             AS shared
+           FROM conversation_sources cs JOIN sources s ON s.id = cs.source_id
+           WHERE cs.conversation_id = ?1 ORDER BY s.source_key`,
         )
         .all(conversationId)
-      for (const { id } of ids) {
+      for (const { id, shared } of sources) {
         let after = 0
         while (true) {
-          const rows = rawLinesPage.all(id, after)
+          const rows = shared ? sessionLinesPage.all(id, after, conversationId) : rawLinesPage.all(id, after)
           if (rows.length === 0) break
           for (const r of rows) yield r.raw
           after = (rows.at(-1) as { line: number }).line

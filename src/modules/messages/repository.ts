@@ -108,15 +108,22 @@ export function createMessageRepository(db: Db) {
         { behavior: 'immediate' },
       )
     },
-    /** Deletes a message (its tool calls cascade) and updates the conversation's aggregates, atomically. */
+    /**
+     * Deletes a message (its tool calls cascade) and its transcript line, so the export no longer holds it, and
+     * updates the conversation's aggregates, atomically.
+     */
     async delete(conversationId: string, id: string) {
       return db.transaction(
         (tx) => {
           const gone = tx
             .delete(messages)
             .where(and(eq(messages.conversationId, conversationId), eq(messages.id, id)))
-            .returning({ id: messages.id })
+            .returning({ id: messages.id, sourceId: messages.rawSourceId, line: messages.rawLine })
             .get()
+          if (gone?.sourceId && gone.line !== null)
+            tx.delete(rawLines)
+              .where(and(eq(rawLines.sourceId, gone.sourceId), eq(rawLines.line, gone.line)))
+              .run()
           if (gone) refreshConversationAggregates(tx, conversationId, Date.now())
           return gone !== undefined
         },
