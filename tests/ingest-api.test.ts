@@ -133,7 +133,7 @@ describe('transcript import through the API', () => {
   it('exports only its own messages from a file holding several sessions, and a delete takes the lines along', async () => {
     const { api, raw, db } = await makeApp()
     const path = join(FIXTURES, 'claude-code-log', 'edge_cases.jsonl')
-    await upload(api, path)
+    const first = await upload(api, path, 'edge')
     // the file's lines (terminators kept) and the session each one names
     const lines = readFileSync(path, 'utf8').split(/(?<=\n)/)
     const sessionOf = lines.map((l) => {
@@ -160,6 +160,10 @@ describe('transcript import through the API', () => {
     expect((await api.api.conversations({ id: 'todowrite_session' }).delete()).status).toBe(204)
     expect(countRows(db, 'raw_lines')).toBe(0)
     expect(countRows(db, 'sources')).toBe(0)
+    // so sending the file again under the same key brings both sessions back
+    const again = await upload(api, path, 'edge')
+    expect(again.messages_added).toBe(first.messages_added)
+    expect(await exported('todowrite_session')).toBe(without('edge_cases'))
   })
 
   it('drops a deleted message from the export', async () => {
