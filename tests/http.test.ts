@@ -48,6 +48,30 @@ describe('http behaviour', () => {
     expect((await errorOf(r)).code).toBe('PAYLOAD_TOO_LARGE')
   })
 
+  it('refuses a body that is neither JSON nor an upload with 415, storing nothing', async () => {
+    const { raw, db } = await makeApp()
+    for (const type of ['text/plain', 'application/xml', 'application/x-www-form-urlencoded', 'application/ld+json']) {
+      const r = await raw('/api/conversations', {
+        method: 'POST',
+        body: '{"title":"x"}',
+        headers: { 'content-type': type },
+      })
+      expect({ type, status: r.status }).toEqual({ type, status: 415 })
+      const body = await errorOf(r)
+      expect(body.code).toBe('UNSUPPORTED_MEDIA_TYPE')
+      expect(body.error).toContain(type)
+    }
+    expect(countRows(db, 'conversations')).toBe(0)
+    for (const type of ['application/json', 'application/json; charset=utf-8']) {
+      const r = await raw('/api/conversations', {
+        method: 'POST',
+        body: '{"title":"x"}',
+        headers: { 'content-type': type },
+      })
+      expect({ type, status: r.status }).toEqual({ type, status: 201 })
+    }
+  })
+
   it('gzips large JSON responses when the client accepts it, and only then', async () => {
     const { raw, api } = await makeApp()
     for (let i = 0; i < 20; i++) await api.api.conversations.post({ title: `conversation number ${i}` })

@@ -25,6 +25,9 @@ const queryKeyOf = (request: Request, value: unknown) => {
 /** JSON bodies nested deeper than this are refused before validation (validators recurse on them). */
 const MAX_JSON_DEPTH = 64
 
+/** The request bodies the API takes: application/json, and multipart/form-data for uploads. */
+const ACCEPTED_BODY = /^\s*(application\/json|multipart\/form-data)\s*(;|$)/i
+
 /** Whether a parsed JSON value nests objects and arrays at most `limit` deep (a loop: nothing to overflow). */
 function withinDepth(value: unknown, limit: number) {
   const pending: [unknown, number][] = [[value, 1]]
@@ -157,11 +160,17 @@ export function httpPlugin({
         const preflight = security(request, set)
         if (preflight) return preflight
         if (request.method === 'GET' || request.method === 'HEAD') return // no body to weigh
+        const type = request.headers.get('content-type')
+        // bodies are JSON, uploads multipart: anything else is refused for what it is, not parsed into a 422
+        if (type && !ACCEPTED_BODY.test(type))
+          throw new AppError(
+            415,
+            'UNSUPPORTED_MEDIA_TYPE',
+            `content-type ${type.split(';')[0]} is not accepted: send application/json (uploads: multipart/form-data)`,
+          )
         const length = Number(request.headers.get('content-length') ?? 0)
         // uploads (multipart) have their own, larger limit; the file service checks the file itself
-        const limit = request.headers.get('content-type')?.startsWith('multipart/form-data')
-          ? maxUploadBytes + MULTIPART_SLACK
-          : maxBodyBytes
+        const limit = type?.startsWith('multipart/form-data') ? maxUploadBytes + MULTIPART_SLACK : maxBodyBytes
         if (length > limit)
           throw new AppError(413, 'PAYLOAD_TOO_LARGE', `request body is ${length} bytes; the limit is ${limit}`)
       })
