@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'bun:test'
 import { gunzipSync } from 'node:zlib'
+import { Validator } from '@seriousme/openapi-schema-validator'
 import { countRows, errorOf, json, makeApp } from './helpers'
 
 describe('http behaviour', () => {
@@ -184,5 +185,25 @@ describe('http behaviour', () => {
     expect(withoutExample.map(({ m, path }) => `${m} ${path}`)).toEqual([])
     const get = spec.paths['/api/conversations/{id}']?.get
     expect(Object.keys(get?.responses ?? {})).toEqual(expect.arrayContaining(['200', '404', '422']))
+  })
+
+  it('serves a valid OpenAPI 3.1 document, with the media types the routes send', async () => {
+    const { raw } = await makeApp()
+    const spec = (await (await raw('/swagger/json')).json()) as { openapi: string; paths: Record<string, unknown> }
+    const result = await new Validator().validate(spec)
+    expect(result.errors ?? []).toEqual([])
+    expect(result.valid).toBe(true)
+    const paths = spec.paths as Record<string, Record<string, { responses: Record<string, { content?: object }> }>>
+    expect(Object.keys(paths['/api/auth/logout']?.post?.responses['204'] ?? {})).toEqual(['description'])
+    expect(Object.keys(paths['/api/live/stream']?.get?.responses['200']?.content ?? {})).toEqual(['text/event-stream'])
+    expect(Object.keys(paths['/api/conversations/{id}/export']?.get?.responses['200']?.content ?? {})).toEqual([
+      'application/x-ndjson',
+      'text/markdown',
+      'application/json',
+    ])
+    expect(Object.keys(paths['/api/live/'] ?? {})).toEqual(['get']) // the WebSocket: a GET that upgrades
+    expect(Object.keys(paths['/api/live/']?.get?.responses ?? {})).toEqual(['101'])
+    // asked again, the same document
+    expect(await (await raw('/swagger/json')).json()).toEqual(spec)
   })
 })

@@ -150,6 +150,7 @@ export const conversationsModule = ({ conversations, messages, ingest, reads, gu
           429: 'error',
         },
         detail: {
+          'x-media-types': ['application/x-ndjson', 'text/markdown', 'application/json'],
           summary: 'Export a conversation',
           description:
             '`jsonl`: for an imported session, the original transcript lines of every file (main file, then subagent files), byte for byte; for one made through the API, its messages, one JSON object a line. `markdown`: prompts, replies and folded tool calls, for a person. `json`: the conversation and its messages in thread order.',

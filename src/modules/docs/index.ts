@@ -17,34 +17,87 @@ const TAGS = [
   { name: 'health', description: 'The service itself' },
 ]
 
+type Operation = {
+  responses?: Record<string, { description?: string; content?: Record<string, unknown> }>
+  'x-media-types'?: string[]
+}
+const SPEC_PATH = '/swagger/json'
+type Spec = { openapi: string; paths: Record<string, Record<string, Operation>> }
+
+/**
+ * What the generator gets wrong, set right on the generated document (in place, so once per document):
+ * - a response without a body (204) came with `content: { type: "undefined" }`: it has no content;
+ * - a route answering another media type than JSON names it in `detail['x-media-types']`: its 200 gets those;
+ * - the WebSocket came as a method `ws`, which OpenAPI has not: it is the GET that upgrades (101);
+ * - a model used inside another was copied in with its `$id`, and an `$id` may appear once in a document: references
+ *   go by path (`#/components/schemas/…`), so the ids go.
+ */
+function repair(spec: Spec) {
+  const dropIds = (node: unknown) => {
+    if (node === null || typeof node !== 'object') return
+    const schema = node as Record<string, unknown>
+    if (typeof schema.$id === 'string' && schema.$id.startsWith('#/components/schemas/')) delete schema.$id
+    for (const child of Object.values(schema)) dropIds(child)
+  }
+  dropIds(spec)
+  for (const operations of Object.values(spec.paths)) {
+    const upgrade = operations.ws
+    if (upgrade) {
+      delete operations.ws
+      operations.get = { ...upgrade, responses: { '101': { description: 'Switching Protocols: the WebSocket' } } }
+    }
+    for (const operation of Object.values(operations)) {
+      for (const response of Object.values(operation.responses ?? {}))
+        if (response.content && Object.keys(response.content).some((type) => !type.includes('/')))
+          delete response.content
+      const types = operation['x-media-types']
+      const ok = operation.responses?.['200']
+      if (types && ok?.content) {
+        const schema = Object.values(ok.content)[0]
+        ok.content = Object.fromEntries(types.map((type) => [type, schema]))
+      }
+      delete operation['x-media-types']
+    }
+  }
+}
+
 /** OpenAPI spec at /swagger/json and Swagger UI at /swagger, its assets served from the installed package. */
 export const docsModule = () => {
   const dist = dirname(Bun.resolveSync('swagger-ui-dist/package.json', import.meta.dir))
+  const spec = openapi({
+    provider: 'swagger-ui',
+    path: '/swagger',
+    specPath: SPEC_PATH,
+    swagger: { cdn: '/swagger/assets/swagger-ui-bundle.js', theme: '/swagger/assets/swagger-ui.css' },
+    documentation: {
+      info: {
+        title: 'Observatory API',
+        version: '0.1.0',
+        description: 'Keeps, searches and analyses the sessions of AI coding agents (Claude Code first).',
+      },
+      tags: TAGS,
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT or obs_ API key' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
+    },
+  })
+  // The plugin's spec route, wrapped before it is mounted to repair what it generates (hooks of ours would not
+  // reach the plugin's own route, and a guard around it hides the app's routes from the generator).
+  const route = spec.routes.find((r) => r.path === SPEC_PATH)
+  if (!route) throw new Error(`@elysiajs/openapi no longer serves ${SPEC_PATH}`)
+  const generate = route.handler as (...args: unknown[]) => Spec
+  route.handler = function repaired(this: unknown, ...args: unknown[]) {
+    const document = generate.apply(this, args)
+    repair(document)
+    return document
+  } as typeof route.handler
   return new Elysia({ name: 'docs' })
     .get('/swagger/assets/swagger-ui-bundle.js', () => Bun.file(`${dist}/swagger-ui-bundle.js`), {
       detail: { hide: true },
     })
     .get('/swagger/assets/swagger-ui.css', () => Bun.file(`${dist}/swagger-ui.css`), { detail: { hide: true } })
-    .use(
-      openapi({
-        provider: 'swagger-ui',
-        path: '/swagger',
-        specPath: '/swagger/json',
-        swagger: { cdn: '/swagger/assets/swagger-ui-bundle.js', theme: '/swagger/assets/swagger-ui.css' },
-        documentation: {
-          info: {
-            title: 'Observatory API',
-            version: '0.1.0',
-            description: 'Keeps, searches and analyses the sessions of AI coding agents (Claude Code first).',
-          },
-          tags: TAGS,
-          components: {
-            securitySchemes: {
-              bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT or obs_ API key' },
-              apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
-            },
-          },
-        },
-      }),
-    )
+    .use(spec)
 }

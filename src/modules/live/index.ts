@@ -89,6 +89,7 @@ export const liveModule = ({ live, guard, authenticate }: Deps) => {
           429: 'error',
         },
         detail: {
+          'x-media-types': ['text/event-stream'],
           summary: 'Live events (Server-Sent Events)',
           description:
             'Events: event (hooks and batches), message (posted to the API), conversation.updated (imports, also by the CLI beside the server: the messages and tool calls each chunk added), file.progress. Each has an id; send Last-Event-ID to resume without a gap (a `reset` event says the gap was too old to replay). A heartbeat comment every 5 s.',
