@@ -108,6 +108,52 @@ describe('messages', () => {
     expect(one.data?.tool_calls.map((c) => c.id).sort()).toEqual(['toolu_01', 'toolu_02'])
   })
 
+  it('starts tool calls from tool_use blocks and completes them from tool_result blocks, as a transcript does', async () => {
+    const { messages, api, raw, conversation } = await setup()
+    const asked = await messages.post({
+      role: 'assistant',
+      content: [
+        { type: 'text', text: 'Listing the files' },
+        { type: 'tool_use', id: 'toolu_ls', name: 'Bash', input: { command: 'ls' } },
+        { type: 'tool_use', id: 'toolu_cat', name: 'Read', input: { file_path: '/nope' } },
+      ],
+      timestamp: '2026-03-01T10:00:00.000Z',
+    })
+    expect(asked.status).toBe(201)
+    expect(asked.data!.tool_calls.map((c) => [c.id, c.name, c.result, c.started_at])).toEqual([
+      ['toolu_ls', 'Bash', null, '2026-03-01T10:00:00.000Z'],
+      ['toolu_cat', 'Read', null, '2026-03-01T10:00:00.000Z'],
+    ])
+    const answered = await messages.post({
+      role: 'user',
+      content: [
+        { type: 'tool_result', tool_use_id: 'toolu_ls', content: 'a.txt\nb.txt' },
+        { type: 'tool_result', tool_use_id: 'toolu_cat', content: [{ type: 'text', text: 'ENOENT' }], is_error: true },
+      ],
+      timestamp: '2026-03-01T10:00:02.500Z',
+    })
+    expect(answered.status).toBe(201)
+    const one = await messages({ messageId: asked.data!.id }).get()
+    expect(one.data?.tool_calls.map((c) => [c.id, c.result, c.is_error, c.duration_ms])).toEqual([
+      ['toolu_ls', 'a.txt\nb.txt', false, 2500],
+      ['toolu_cat', 'ENOENT', true, 2500],
+    ])
+    const tools = await api.api.analytics.tools.get({ query: { conversation_id: conversation.id } })
+    expect(tools.data?.items.map((t) => [t.name, t.calls, t.errors])).toEqual([
+      ['Bash', 1, 0],
+      ['Read', 1, 1],
+    ])
+    const markdown = await (await raw(`/api/conversations/${conversation.id}/export?format=markdown`)).text()
+    expect(markdown).toContain('<summary>Tool: Bash</summary>')
+    expect(markdown).toContain('<summary>Tool: Read (error)</summary>')
+    // the same tool_use id again is a conflict, as a declared tool call is
+    const again = await messages.post({
+      role: 'assistant',
+      content: [{ type: 'tool_use', id: 'toolu_ls', name: 'Bash', input: {} }],
+    })
+    expect(again.status).toBe(409)
+  })
+
   it('refuses a tool call id already used in the conversation with 409, storing nothing', async () => {
     const { messages, db } = await setup()
     await messages.post({ role: 'assistant', content: 'a', tool_calls: [{ id: 'toolu_x', name: 'Bash' }] })

@@ -243,7 +243,8 @@ const excerpt = (content: unknown, max: number) => {
   return text.length > max ? text.slice(0, max) : text
 }
 
-function blocksOf(content: unknown, excerptChars: number) {
+/** The tool calls a message's content starts (tool_use blocks) and completes (tool_result blocks). */
+export function toolBlocksOf(content: unknown, excerptChars = TOOL_RESULT_EXCERPT_CHARS) {
   const toolUses: ToolUse[] = []
   const toolResults: ToolResult[] = []
   if (Array.isArray(content)) {
@@ -323,7 +324,7 @@ export function normalizeRecord(
 
   const content = contentOfLine(line, kind, message)
 
-  const { toolUses, toolResults } = blocksOf(content, options.excerptChars ?? TOOL_RESULT_EXCERPT_CHARS)
+  const { toolUses, toolResults } = toolBlocksOf(content, options.excerptChars)
 
   return {
     type,

@@ -60,7 +60,7 @@ export const messagesModule = ({
       detail: {
         summary: 'Add a message',
         description:
-          "Updates the conversation's message count, token totals, cost and updated_at in the same transaction.",
+          "Updates the conversation's message count, token totals, cost and updated_at in the same transaction. As in a transcript, its tool_use blocks start tool calls (tool_calls may describe them further) and its tool_result blocks complete the conversation's calls they answer.",
       },
     })
     .get('/:messageId', ({ user, params }) => messages.get(user, params.id, params.messageId), {

@@ -95,13 +95,30 @@ export function createMessageRepository(db: Db) {
         .get()
       return row !== undefined
     },
-    /** Inserts a message and its tool calls and updates the conversation's aggregates, atomically. */
-    async insert(row: NewMessageRow, calls: NewToolCallRow[]) {
+    /**
+     * Inserts a message and the tool calls it starts, completes the calls of the conversation it answers (`results`),
+     * and updates the conversation's aggregates, atomically.
+     */
+    async insert(
+      row: NewMessageRow,
+      calls: NewToolCallRow[],
+      results: { id: string; result: string; isError: boolean; endedAt: number }[] = [],
+    ) {
       return db.transaction(
         (tx) => {
           const inserted = tx.insert(messages).values(row).returning().get()
           tx.run(sql`INSERT INTO messages_fts (rowid, text) VALUES (${inserted.seq}, ${inserted.text})`)
           if (calls.length > 0) tx.insert(toolCalls).values(calls).run()
+          for (const r of results)
+            tx.update(toolCalls)
+              .set({
+                result: r.result,
+                isError: r.isError,
+                endedAt: r.endedAt,
+                durationMs: sql`CASE WHEN ${toolCalls.startedAt} IS NOT NULL THEN ${r.endedAt} - ${toolCalls.startedAt} END`,
+              })
+              .where(and(eq(toolCalls.conversationId, row.conversationId), eq(toolCalls.id, r.id)))
+              .run()
           refreshConversationAggregates(tx, row.conversationId, row.createdAt)
           return inserted
         },

@@ -6,7 +6,7 @@ import { iso, isoOrNull } from '../../lib/models'
 import type { Pricing } from '../../lib/pricing'
 import type { ReadCache } from '../../lib/read-cache'
 import type { ConversationService } from '../conversations/service'
-import { contentOfRawLine } from '../ingest/records'
+import { contentOfRawLine, toolBlocksOf } from '../ingest/records'
 import type { CreateMessage, MessageDto, ToolCallDto } from './model'
 import type { MessageRepository, MessageRow, NewToolCallRow, ToolCallRow } from './repository'
 
@@ -184,7 +184,12 @@ export function createMessageService(
       const ownerId = await conversations.ownerOf(actor, conversationId)
       if (input.parent_id !== undefined && !(await repo.find(conversationId, input.parent_id)))
         throw invalid('parent_id', 'no message with this id in the conversation')
-      const callIds = (input.tool_calls ?? []).map((c) => c.id)
+      // tool_use blocks start tool calls, as in a transcript (unless tool_calls describes them), and tool_result
+      // blocks complete the calls of this conversation they answer
+      const blocks = toolBlocksOf(input.content)
+      const declared = new Set((input.tool_calls ?? []).map((c) => c.id))
+      const started = blocks.toolUses.filter((u) => !declared.has(u.id))
+      const callIds = [...(input.tool_calls ?? []).map((c) => c.id), ...started.map((u) => u.id)]
       if (new Set(callIds).size !== callIds.length) throw invalid('tool_calls', 'tool call ids must be unique')
       if (await repo.toolCallExists(conversationId, callIds))
         throw conflict('a tool call with one of these ids already exists in this conversation')
@@ -217,6 +222,26 @@ export function createMessageService(
           durationMs: startedAt !== null && endedAt !== null ? endedAt - startedAt : null,
         }
       })
+      for (const u of started)
+        calls.push({
+          id: u.id,
+          ownerId,
+          conversationId,
+          messageId: id,
+          name: u.name,
+          input: u.input,
+          result: null,
+          isError: false,
+          startedAt: timestamp,
+          endedAt: null,
+          durationMs: null,
+        })
+      const results = blocks.toolResults.map((r) => ({
+        id: r.toolUseId,
+        result: r.excerpt,
+        isError: r.isError,
+        endedAt: timestamp,
+      }))
       const row = await repo.insert(
         {
           id,
@@ -235,6 +260,7 @@ export function createMessageService(
           createdAt: now,
         },
         calls,
+        results,
       )
       const [message] = (await withToolCalls([row])) as [MessageDto]
       bus.publish({ type: 'message', ownerId, sessionId: conversationId, data: message })
