@@ -107,6 +107,30 @@ describe('conversations', () => {
     expect((await api.api.conversations.get({ query: { date_to: past } })).data?.total).toBe(0)
   })
 
+  it("lists everyone's conversations for an admin, or one user's with owner_id; a member only ever their own", async () => {
+    const { api, admin, alice, user } = await makeApp()
+    await api.api.conversations.post({ title: 'alice 1' })
+    await api.api.conversations.post({ title: 'alice 2' })
+    const bob = await user('bob')
+    await bob.api.api.conversations.post({ title: 'bob 1' })
+    await admin.api.api.conversations.post({ title: 'admin 1' })
+    const titles = (r: { data?: { items: { title: string | null }[] } | null }) =>
+      r.data?.items.map((c) => c.title).sort()
+    expect(titles(await admin.api.api.conversations.get({ query: {} }))).toEqual([
+      'admin 1',
+      'alice 1',
+      'alice 2',
+      'bob 1',
+    ])
+    expect(titles(await admin.api.api.conversations.get({ query: { owner_id: admin.id } }))).toEqual(['admin 1'])
+    expect(titles(await admin.api.api.conversations.get({ query: { owner_id: alice.id } }))).toEqual([
+      'alice 1',
+      'alice 2',
+    ])
+    // a member's owner_id changes nothing: still only their own
+    expect(titles(await bob.api.api.conversations.get({ query: { owner_id: alice.id } }))).toEqual(['bob 1'])
+  })
+
   it('rejects bad list queries with 422 naming the parameter', async () => {
     const { raw } = await makeApp()
     for (const [query, field] of [

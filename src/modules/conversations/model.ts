@@ -90,6 +90,7 @@ export const ConversationModel = {
     q: t.Optional(t.String({ maxLength: 500, description: 'Case-insensitive substring of the title' })),
     date_from: t.Optional(t.String({ format: 'date-time', description: 'Started at or after (ISO-8601)' })),
     date_to: t.Optional(t.String({ format: 'date-time', description: 'Started before (ISO-8601)' })),
+    owner_id: t.Optional(t.String({ maxLength: 128, description: "Admins only: one user's conversations" })),
   }),
 }
 

@@ -42,7 +42,8 @@ export function createConversationService(repo: ConversationRepository, reads: R
       const limit = q.limit ?? 50
       const offset = q.offset ?? 0
       const filter: ConversationFilter = {
-        ownerId: ownerScope(actor),
+        // an admin sees everyone's, or one user's when asked
+        ownerId: actor.role === 'admin' ? (q.owner_id ?? null) : ownerScope(actor),
         projectPath: q.project_path,
         workspaceId: q.workspace_id,
         titleContains: q.q,
