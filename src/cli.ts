@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import { parseImportArgs, UsageError } from './cli/args'
 import { CliError, messageOf } from './cli/errors'
 import { runImport } from './cli/import'
+import { runUserAdd } from './cli/user'
 import { runWatch } from './cli/watch'
 import { ConfigError, loadConfig } from './config'
 import { backupTo, integrityOf, restoreFrom } from './db/backup'
@@ -15,6 +16,8 @@ Commands:
   migrate               apply pending database migrations and exit
   import [paths…]       import Claude Code transcripts (*.jsonl files, or folders searched for them)
   watch [paths…]        import, then keep importing what is appended and new files, until Ctrl-C
+  user add <email>      create an account in the local database (the first one is an admin); the password is
+                        read from stdin, or typed at a terminal; --name NAME, --role admin|member|viewer
   backup <file>         write a consistent copy of the database to <file> (safe while the server runs)
   restore <file>        put a backup in place of the database (stop the server first); the old file is kept
   help                  show this text
@@ -76,6 +79,9 @@ async function main(argv: string[]): Promise<number> {
       console.log(`backed up ${config.dbPath} to ${file} (integrity: ${integrityOf(resolve(file))})`)
       return 0
     }
+    case 'user':
+      if (rest[0] !== 'add') throw new UsageError('the user command is `user add <email>`')
+      return runUserAdd(rest.slice(1))
     case 'import':
       return runImport(parseImportArgs(rest))
     case 'watch':

@@ -111,9 +111,10 @@ async function world(name: string, { user = true } = {}) {
 type Run = { code: number; stdout: string; stderr: string }
 
 /** Runs the CLI as a user would, on its own data folder, away from the real ~/.claude. */
-async function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+async function cli(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<Run> {
   const proc = Bun.spawn([process.execPath, CLI, ...args], {
     env: { ...process.env, NODE_ENV: 'test', HOME: tmp, CLAUDE_CONFIG_DIR: '', ...env },
+    stdin: stdin === undefined ? 'ignore' : new Blob([stdin]),
     stdout: 'pipe',
     stderr: 'pipe',
   })
@@ -223,13 +224,37 @@ describe('observatory import', () => {
   )
 
   it(
-    'exits 1 telling to register first when there is no user',
+    'exits 1 telling how to make the first user when there is none, and imports once `user add` made one',
     async () => {
       const w = await world('nobody', { user: false })
-      const run = await cli(['import', w.projects], { DATA_DIR: w.dataDir })
+      const env = { DATA_DIR: w.dataDir }
+      const run = await cli(['import', w.projects], env)
       expect(run.code).toBe(1)
-      expect(run.stderr).toContain('register first')
+      expect(run.stderr).toContain('npm run cli -- user add')
       expect(run.stderr).toContain('POST /api/auth/register')
+      // a password too short, or none at all, makes no user
+      const short = await cli(['user', 'add', 'ada@example.com'], env, 'short\n')
+      expect([short.code, short.stderr.trim()]).toEqual([
+        1,
+        'observatory: invalid password: Expected string length greater or equal to 8',
+      ])
+      expect((await cli(['user', 'add', 'ada@example.com'], env)).code).toBe(1)
+      const made = await cli(['user', 'add', 'ada@example.com', '--name', 'Ada'], env, 'correct horse battery\n')
+      expect(made.code).toBe(0)
+      expect(made.stdout).toContain('created admin ada@example.com')
+      expect((await cli(['user', 'add', 'ada@example.com'], env, 'correct horse battery\n')).stderr).toContain(
+        'a user with this email already exists',
+      )
+      const imported = json(await cli(['import', w.projects, '--json'], env))
+      expect(imported.messages_added).toBe(expected(w.files).messages)
+      // the account signs in with the password given on stdin, and owns what was imported
+      const db = openDatabase(join(w.dataDir, 'observatory.db'))
+      const users = createUserService(createUserRepository(db), { allowSignup: false })
+      const ada = await users.verifyPassword('ada@example.com', 'correct horse battery')
+      expect(ada?.role).toBe('admin')
+      const owners = db.$client.query('SELECT DISTINCT owner_id AS id FROM messages').all() as { id: string }[]
+      expect(owners.map((o) => o.id)).toEqual([ada!.id])
+      db.$client.close(true)
     },
     SLOW,
   )

@@ -70,7 +70,7 @@ export async function resolveOwner(users: UserRepository, email?: string): Promi
   const first = await users.list(200, 0)
   if (first.total === 0)
     throw new CliError(
-      'there are no users yet: register first (start the server and POST /api/auth/register; the first user becomes admin)',
+      'there are no users yet: create the first (an admin) with `npm run cli -- user add you@example.com`, or register through the server (POST /api/auth/register)',
     )
   if (first.total === 1) {
     const only = first.rows[0] as UserRow
