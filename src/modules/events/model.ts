@@ -24,6 +24,7 @@ export const BatchEvent = t.Object(
 )
 
 export const EventsModel = {
+  'events.BatchEvent': BatchEvent,
   'events.Hook': t.Object(
     {
       session_id: t.String({ minLength: 1, maxLength: 128 }),
@@ -49,7 +50,10 @@ export const EventsModel = {
   ),
   'events.HookReply': t.Object({}, { description: 'Always empty: Claude Code only needs a quick 2xx', examples: [{}] }),
   'events.Batch': t.Object({
-    events: t.Array(t.Unknown(), { description: `Up to ${MAX_BATCH} events (more: 413), each like BatchEvent` }),
+    // items are checked one by one, so that a bad one is reported in its place rather than failing the batch
+    events: t.Array(t.Unknown(), {
+      description: `Up to ${MAX_BATCH} events (more: 413), each an events.BatchEvent (see Schemas)`,
+    }),
   }),
   'events.BatchResult': t.Object(
     {
