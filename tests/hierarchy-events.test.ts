@@ -42,7 +42,7 @@ describe('git remote normalisation', () => {
 
 describe('hierarchy', () => {
   it('upserts machines and workspaces idempotently and resolves projects from remotes or paths', async () => {
-    const { api, user, db } = await makeApp()
+    const { api, user, db, raw } = await makeApp()
     const first = await api.api.machines.post({ machine_id: 'm-1', hostname: 'ada-laptop', os: 'linux' })
     expect(first.status).toBe(201)
     const again = await api.api.machines.post({ machine_id: 'm-1', ip: '10.0.0.5' })
@@ -90,6 +90,20 @@ describe('hierarchy', () => {
     expect(projects.data?.items.find((p) => p.id === ws1.data!.project_id)?.workspaces).toBe(2)
     const machine = await api.api.machines({ id: 'm-1' }).get()
     expect(machine.data?.workspaces.map((w) => w.id)).toEqual(['w-1'])
+    // the lists page like every other: limit and offset, with the total
+    const allMachines = (await api.api.machines.get()).data!
+    const firstPage = (await api.api.machines.get({ query: { limit: 1 } })).data!
+    const rest = (await api.api.machines.get({ query: { limit: 50, offset: 1 } })).data!
+    expect([firstPage.total, firstPage.items.length, rest.items.length]).toEqual([
+      allMachines.total,
+      1,
+      allMachines.total - 1,
+    ])
+    expect([...firstPage.items, ...rest.items].map((m) => m.id)).toEqual(allMachines.items.map((m) => m.id))
+    const oneProject = (await api.api.projects.get({ query: { limit: 1, offset: 1 } })).data!
+    expect([oneProject.total, oneProject.items.map((p) => p.id)]).toEqual([2, [projects.data!.items[1]!.id]])
+    expect((await raw('/api/machines?limit=abc')).status).toBe(422)
+    expect((await raw('/api/projects?limit=0')).status).toBe(422)
 
     const bad = await api.api.workspaces.post({
       workspace_id: 'w-4',

@@ -44,8 +44,9 @@ export const hierarchyModule = ({
         detail: { summary: 'Register or update a machine (idempotent, by machine_id)' },
       },
     )
-    .get('/machines', ({ user }) => hierarchy.listMachines(user), {
+    .get('/machines', ({ user, query }) => hierarchy.listMachines(user, query), {
       role: 'viewer',
+      query: 'hierarchy.ListQuery',
       response: { 200: 'hierarchy.MachineList', ...common },
       detail: { summary: 'List machines, most recently seen first' },
     })
@@ -84,8 +85,9 @@ export const hierarchyModule = ({
       response: { 200: 'hierarchy.WorkspaceDetail', 404: 'error', ...common },
       detail: { summary: 'A workspace with its project and machine' },
     })
-    .get('/projects', ({ user }) => hierarchy.listProjects(user), {
+    .get('/projects', ({ user, query }) => hierarchy.listProjects(user, query), {
       role: 'viewer',
+      query: 'hierarchy.ListQuery',
       response: { 200: 'hierarchy.ProjectList', ...common },
       detail: { summary: 'List projects with their workspace and session counts' },
     })

@@ -119,8 +119,8 @@ const SessionNode = t.Object({
 export const HierarchyModel = {
   'hierarchy.Machine': Machine,
   'hierarchy.MachineList': t.Object(
-    { items: t.Array(Machine), total: Integer() },
-    { examples: [{ items: [machineExample], total: 1 }] },
+    { items: t.Array(Machine), total: Integer(), limit: Integer(), offset: Integer() },
+    { examples: [{ items: [machineExample], total: 1, limit: 50, offset: 0 }] },
   ),
   'hierarchy.MachineDetail': t.Composite([Machine, t.Object({ workspaces: t.Array(Workspace) })], {
     examples: [{ ...machineExample, workspaces: [workspaceExample] }],
@@ -170,9 +170,12 @@ export const HierarchyModel = {
     {
       items: t.Array(t.Composite([Project, t.Object({ workspaces: Integer(), sessions: Integer() })])),
       total: Integer(),
+      limit: Integer(),
+      offset: Integer(),
     },
-    { examples: [{ items: [{ ...projectExample, workspaces: 2, sessions: 14 }], total: 1 }] },
+    { examples: [{ items: [{ ...projectExample, workspaces: 2, sessions: 14 }], total: 1, limit: 50, offset: 0 }] },
   ),
+  'hierarchy.ListQuery': t.Object({ ...PageQuery }),
   'hierarchy.Hierarchy': t.Object(
     {
       project: Project,
@@ -255,3 +258,4 @@ export type WorkspaceUpsert = (typeof HierarchyModel)['hierarchy.WorkspaceUpsert
 export type SessionUpsert = (typeof HierarchyModel)['hierarchy.SessionUpsert']['static']
 export type EventQuery = (typeof HierarchyModel)['hierarchy.EventQuery']['static']
 export type HierarchyQuery = (typeof HierarchyModel)['hierarchy.HierarchyQuery']['static']
+export type PageParams = (typeof HierarchyModel)['hierarchy.ListQuery']['static']

@@ -32,13 +32,16 @@ export function createHierarchyRepository(db: Db) {
         .returning()
         .get()
     },
-    async listMachines(ownerId: string | null) {
-      return db
+    async listMachines(ownerId: string | null, limit: number, offset: number) {
+      const rows = db
         .select()
         .from(machines)
         .where(owned(machines.ownerId, ownerId))
         .orderBy(desc(machines.lastSeenAt), asc(machines.id))
+        .limit(limit)
+        .offset(offset)
         .all()
+      return { rows, total: await db.$count(machines, owned(machines.ownerId, ownerId)) }
     },
     async upsertProject(row: typeof projects.$inferInsert) {
       return db
@@ -55,8 +58,8 @@ export function createHierarchyRepository(db: Db) {
         .where(and(eq(projects.id, id), owned(projects.ownerId, ownerId)))
         .get()
     },
-    async listProjects(ownerId: string | null) {
-      return db
+    async listProjects(ownerId: string | null, limit: number, offset: number) {
+      const rows = db
         .select({
           project: projects,
           workspaces: sql<number>`(SELECT count(*) FROM workspaces w WHERE w.project_id = "projects"."id")`,
@@ -66,7 +69,10 @@ export function createHierarchyRepository(db: Db) {
         .from(projects)
         .where(owned(projects.ownerId, ownerId))
         .orderBy(desc(projects.updatedAt), asc(projects.id))
+        .limit(limit)
+        .offset(offset)
         .all()
+      return { rows, total: await db.$count(projects, owned(projects.ownerId, ownerId)) }
     },
     async findWorkspace(id: string) {
       return db.select().from(workspaces).where(eq(workspaces.id, id)).get()

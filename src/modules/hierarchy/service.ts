@@ -3,7 +3,7 @@ import { type Actor, ownerScope } from '../../lib/actor'
 import { AppError, conflict, notFound } from '../../lib/errors'
 import { iso, isoOrNull } from '../../lib/models'
 import type { ConversationService } from '../conversations/service'
-import type { HierarchyQuery, MachineUpsert, SessionUpsert, WorkspaceUpsert } from './model'
+import type { HierarchyQuery, MachineUpsert, PageParams, SessionUpsert, WorkspaceUpsert } from './model'
 import { normalizeRemote } from './remote'
 import type { HierarchyRepository, MachineRow, ProjectRow, WorkspaceRow } from './repository'
 
@@ -104,9 +104,11 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
 
   return {
     upsertMachine: (actor: Actor, m: MachineUpsert) => upsertMachine(actor.id, m),
-    async listMachines(actor: Actor) {
-      const items = (await repo.listMachines(ownerScope(actor))).map(toMachine)
-      return { items, total: items.length }
+    async listMachines(actor: Actor, q: PageParams) {
+      const limit = q.limit ?? 50
+      const offset = q.offset ?? 0
+      const { rows, total } = await repo.listMachines(ownerScope(actor), limit, offset)
+      return { items: rows.map(toMachine), total, limit, offset }
     },
     async getMachine(actor: Actor, id: string) {
       const machine = await repo.findMachine(id)
@@ -125,13 +127,12 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
         machine: machine ? toMachine(machine) : null,
       }
     },
-    async listProjects(actor: Actor) {
-      const items = (await repo.listProjects(ownerScope(actor))).map((r) => ({
-        ...toProject(r.project),
-        workspaces: r.workspaces,
-        sessions: r.sessions,
-      }))
-      return { items, total: items.length }
+    async listProjects(actor: Actor, q: PageParams) {
+      const limit = q.limit ?? 50
+      const offset = q.offset ?? 0
+      const { rows, total } = await repo.listProjects(ownerScope(actor), limit, offset)
+      const items = rows.map((r) => ({ ...toProject(r.project), workspaces: r.workspaces, sessions: r.sessions }))
+      return { items, total, limit, offset }
     },
     async hierarchy(actor: Actor, projectId: string, q: HierarchyQuery) {
       const project = await repo.findProject(projectId, ownerScope(actor))
