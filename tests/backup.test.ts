@@ -53,6 +53,10 @@ describe('backup and restore', () => {
     const download = await admin.api.api.admin.backups({ name: backup.data!.name }).get()
     expect(download.status).toBe(200)
     expect((await api.api.admin.backups.post()).status).toBe(403)
+    // it takes no fields: a name (a path) is refused, and no second backup is made
+    const named = await admin.api.api.admin.backups.post({ name: '../../x' } as never)
+    expect(named.status).toBe(422)
+    expect((await admin.api.api.admin.backups.get()).data?.items).toHaveLength(1)
     expect((await admin.api.api.admin.backups({ name: '../observatory.db' }).get()).status).toBe(404)
 
     const restored = join(dir, 'restored', 'observatory.db')

@@ -36,7 +36,9 @@ export const adminModule = ({ db, backupsDir, guard }: { db: Db; backupsDir: str
         return status(201, describe(name))
       },
       {
-        response: { 201: Backup, 401: 'error', 403: 'error', 429: 'error' },
+        // it takes no fields: one sent (a name, a path) is a mistake to report, not to ignore
+        body: t.Optional(t.Object({}, { additionalProperties: false })),
+        response: { 201: Backup, 401: 'error', 403: 'error', 422: 'error', 429: 'error' },
         detail: {
           summary: 'Back up the database now',
           description: 'A consistent copy (VACUUM INTO) in DATA_DIR/backups, made while imports run.',
