@@ -306,7 +306,7 @@ describe('local database', () => {
     const repo = createUserRepository(db)
     const users = createUserService(repo, { allowSignup: false })
     expect(messageOf(await caught(resolveOwner(repo)))).toBe(
-      'there are no users yet: register first (start the server and POST /api/auth/register; the first user becomes admin)',
+      'there are no users yet: create the first (an admin) with `npm run cli -- user add you@example.com`, or register through the server (POST /api/auth/register)',
     )
     const ada = await users.register({ email: 'ada@example.com', password: PASSWORD, display_name: 'Ada' })
     expect((await resolveOwner(repo)).id).toBe(ada.id)
@@ -479,7 +479,7 @@ describe('import', () => {
     const nobody = await world('nobody', 0)
     expect(
       messageOf(await caught(runCli({ paths: [nobody.projects], json: true }, { DB_PATH: nobody.dbPath }))),
-    ).toContain('there are no users yet: register first')
+    ).toContain('there are no users yet: create the first')
   })
 
   it('stops after the chunk that committed on SIGINT (exit 130), and the next run continues from there', async () => {

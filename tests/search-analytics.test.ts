@@ -131,6 +131,45 @@ describe('usage report', () => {
     expect(after.data!.groups).toEqual([])
     expect(after.data!.totals.total_tokens).toBe(0)
     expect(countRows(own.db, 'usage_rollup')).toBe(0)
+    expect(countRows(own.db, 'usage_hourly')).toBe(0)
+  })
+
+  it('keeps the hourly sums equal to the quarter-hour ones through imports, usage moves and deletes', async () => {
+    const hourly = (db: Ctx['db']) =>
+      db.$client
+        .query(
+          `SELECT owner_id, hour, model, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens
+           FROM usage_hourly ORDER BY 1, 2, 3`,
+        )
+        .all()
+    const fromQuarters = (db: Ctx['db']) =>
+      db.$client
+        .query(
+          `SELECT owner_id, bucket / 4 AS hour, model, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
+             sum(cache_creation_tokens) AS cache_creation_tokens, sum(cache_read_tokens) AS cache_read_tokens
+           FROM usage_rollup GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+        )
+        .all()
+    expect(hourly(ctx.db).length).toBeGreaterThan(0)
+    expect(hourly(ctx.db)).toEqual(fromQuarters(ctx.db))
+    // a message's usage changed and one deleted, through the API
+    const own = await makeApp()
+    const c = (await own.api.api.conversations.post({ title: 'hours' })).data!
+    const post = (at: string, input: number) =>
+      own.api.api.conversations({ id: c.id }).messages.post({
+        role: 'assistant',
+        content: 'ok',
+        model: 'claude-sonnet-4-5-20250929',
+        usage: { input_tokens: input, output_tokens: 1 },
+        timestamp: at,
+      })
+    const first = (await post('2026-03-01T10:05:00.000Z', 100)).data!
+    await post('2026-03-01T10:50:00.000Z', 200) // same hour, another quarter
+    await post('2026-03-01T11:01:00.000Z', 300)
+    expect(hourly(own.db).map((r) => (r as { input_tokens: number }).input_tokens)).toEqual([300, 300])
+    await own.api.api.conversations({ id: c.id }).messages({ messageId: first.id }).delete()
+    expect(hourly(own.db)).toEqual(fromQuarters(own.db))
+    expect(hourly(own.db).map((r) => (r as { input_tokens: number }).input_tokens)).toEqual([200, 300])
   })
 
   it('shows another user nothing, and an admin everything', async () => {

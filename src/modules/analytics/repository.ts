@@ -23,6 +23,7 @@ export type ToolFilter = {
 
 /** The length of a usage_rollup bucket: a quarter hour divides every time zone's offset, so buckets map to local days. */
 export const BUCKET_MS = 15 * 60_000
+const HOUR_MS = 3_600_000
 const DAY_MS = 86_400_000
 
 /** A time zone's offset from UTC, in force from bucket `from` on (the first segment's `from` is ignored). */
@@ -64,6 +65,26 @@ export function createAnalyticsRepository(db: Db) {
         AND input_tokens + output_tokens + cache_creation_tokens + cache_read_tokens > 0
         AND (${sql.join(edges, sql` OR `)})`
   }
+  /**
+   * The same rows from usage_hourly (a fifth as many), as buckets of whole hours: only for bounds on whole hours and
+   * reports that need neither the conversation nor its project.
+   */
+  const hourlySource = (f: UsageFilter) => {
+    const conditions = [
+      f.ownerId !== null ? sql`owner_id = ${f.ownerId}` : undefined,
+      f.from !== undefined ? sql`hour >= ${f.from / HOUR_MS}` : undefined,
+      f.to !== undefined ? sql`hour < ${f.to / HOUR_MS}` : undefined,
+    ].filter((s) => s !== undefined)
+    return sql`SELECT hour * ${HOUR_MS / BUCKET_MS} AS bucket, model, input_tokens, output_tokens, cache_creation_tokens,
+        cache_read_tokens, cost_usd FROM usage_hourly ${conditions.length ? sql`WHERE ${sql.join(conditions, sql` AND `)}` : sql``}`
+  }
+  /** Whether usage_hourly can answer: bounds on whole hours, and (by day) every offset change of the zone too. */
+  const onWholeHours = (f: UsageFilter, by: { day: OffsetSegment[] } | 'model' | 'project' | 'conversation') => {
+    if (by === 'project' || by === 'conversation' || f.projectPath !== undefined) return false
+    if ((f.from ?? 0) % HOUR_MS !== 0 || (f.to ?? 0) % HOUR_MS !== 0) return false
+    const perHour = HOUR_MS / BUCKET_MS
+    return by === 'model' || by.day.every((s, i) => s.offsetMs % HOUR_MS === 0 && (i === 0 || s.from % perHour === 0))
+  }
   /** The local day number (days since 1970-01-01 in the zone) of a bucket, with the zone's offsets in the range. */
   const localDay = (segments: OffsetSegment[]) => {
     const [first, ...rest] = segments
@@ -102,7 +123,8 @@ export function createAnalyticsRepository(db: Db) {
       const join = by === 'project' || by === 'conversation' || f.projectPath !== undefined
       return db.all<UsageRow>(sql`
         SELECT ${key} AS key, ${by === 'conversation' ? sql`max(c.title)` : sql`NULL`} AS label, u.model, ${sumColumns}
-        FROM (${usageSource(f)}) u ${join ? sql`JOIN conversations c ON c.id = u.conversation_id` : sql``}
+        FROM (${onWholeHours(f, by) ? hourlySource(f) : usageSource(f)}) u
+        ${join ? sql`JOIN conversations c ON c.id = u.conversation_id` : sql``}
         ${f.projectPath !== undefined ? sql`WHERE c.project_path = ${f.projectPath}` : sql``}
         GROUP BY 1${by === 'model' ? sql`` : sql`, u.model`}`)
     },
