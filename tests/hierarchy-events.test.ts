@@ -328,7 +328,7 @@ describe('Claude Code hooks', () => {
     expect((await send(bob, hook('SessionStart', { session_id: 'bobs-session' }))).status).toBe(200)
     expect((await send(alice, hook('SessionStart', { session_id: 'alices-session' }))).status).toBe(200)
     const events = await alice.api.api.sessions({ id: 'alices-session' }).events.get({ query: {} })
-    expect(events.data?.items.map((e) => e.type)).toEqual(['SessionStart'])
+    expect(events.data?.items.map((e) => [e.type, e.machine_id])).toEqual([['SessionStart', null]])
     const tree = (await alice.api.api.projects({ id: events.data!.items[0]!.project_id! }).hierarchy.get()).data!
     expect(tree.machines.map((m) => [m.machine, m.workspaces.flatMap((w) => w.sessions.map((x) => x.id))])).toEqual([
       [null, ['alices-session']],

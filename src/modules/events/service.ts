@@ -91,7 +91,8 @@ export function createEventService({
           type: hook.hook_event_name,
           sessionId: hook.session_id,
           workspaceId: placement?.workspaceId ?? null,
-          machineId: placement?.machineId ?? client.machineId ?? null,
+          // the placement's machine: the header names one only when it is this account's (a taken id is left out)
+          machineId: placement?.machineId ?? null,
           projectId: placement?.projectId ?? null,
           toolName: typeof hook.tool_name === 'string' ? hook.tool_name : null,
           toolUseId: typeof hook.tool_use_id === 'string' ? hook.tool_use_id : null,

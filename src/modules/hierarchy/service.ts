@@ -99,8 +99,14 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
     return { workspace: row, project, created: !before }
   }
 
-  // hooks arrive many times a second from one place: remember where a (machine, cwd) was placed
+  // hooks arrive many times a second from one place: remember where a (machine, cwd) was placed, and where each
+  // session is (its workspace's path with it), so a hook costs no lookups once its session is placed
   const placements = new Map<string, Placement>()
+  const sessions = new Map<string, { path: string; placement: Placement }>()
+  const remember = <T>(map: Map<string, T>, key: string, value: T) => {
+    if (map.size > 10_000) map.clear()
+    map.set(key, value)
+  }
 
   return {
     upsertMachine: (actor: Actor, m: MachineUpsert) => upsertMachine(actor.id, m),
@@ -174,6 +180,7 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
         const workspace = await repo.findWorkspace(s.workspace_id)
         if (!workspace || workspace.ownerId !== actor.id) throw notFound('workspace')
       }
+      sessions.delete(`${actor.id}\u0000${s.session_id}`) // linked anew: the next hook looks it up again
       return conversations.upsertSession(actor.id, {
         id: s.session_id,
         workspaceId: s.workspace_id,
@@ -187,18 +194,25 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
      */
     async place(ownerId: string, p: { sessionId: string; cwd: string; machineId?: string; hostname?: string }) {
       const key = `${ownerId}\u0000${p.machineId ?? ''}\u0000${p.cwd}`
-      let placement = placements.get(key)
+      const sessionKey = `${ownerId}\u0000${p.sessionId}`
       // A session stays in the workspace it already has at this path (one linked through POST /api/sessions, or
       // placed by an earlier hook), when the hook names no other machine: only some of a session's hooks may send
       // the machine header, and those without it must not split the session into a machineless workspace.
-      const current = await conversations.placementOf(p.sessionId)
-      const workspace = current?.workspaceId ? await repo.findWorkspace(current.workspaceId) : undefined
-      if (
-        current?.ownerId === ownerId &&
-        workspace?.path === p.cwd &&
-        (!p.machineId || workspace.machineId === p.machineId)
-      )
-        placement = { projectId: workspace.projectId, machineId: workspace.machineId, workspaceId: workspace.id }
+      let current = sessions.get(sessionKey)
+      if (!current) {
+        const session = await conversations.placementOf(p.sessionId)
+        const workspace = session?.workspaceId ? await repo.findWorkspace(session.workspaceId) : undefined
+        if (session?.ownerId === ownerId && workspace) {
+          const placement = {
+            projectId: workspace.projectId,
+            machineId: workspace.machineId,
+            workspaceId: workspace.id,
+          }
+          current = { path: workspace.path, placement }
+        }
+      }
+      const stays = current?.path === p.cwd && (!p.machineId || current.placement.machineId === p.machineId)
+      let placement = stays ? current?.placement : placements.get(key)
       if (!placement) {
         // Machine ids are the clients' (often the hostname), and another account may hold the same one: then the
         // workspace goes without a machine rather than the session being lost.
@@ -218,14 +232,14 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
           path: p.cwd,
         })
         placement = { projectId: workspace.projectId, machineId: workspace.machineId, workspaceId: workspace.id }
-        if (placements.size > 10_000) placements.clear()
-        placements.set(key, placement)
+        remember(placements, key, placement)
       }
       await conversations.upsertSession(ownerId, {
         id: p.sessionId,
         workspaceId: placement.workspaceId,
         projectPath: p.cwd,
       })
+      remember(sessions, sessionKey, { path: p.cwd, placement })
       return placement
     },
     /** Where a session ran, when it is linked to a workspace. */
