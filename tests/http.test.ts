@@ -63,6 +63,11 @@ describe('http behaviour', () => {
       expect(body.error).toContain(type)
     }
     expect(countRows(db, 'conversations')).toBe(0)
+    // a request without a body is not judged by its content-type
+    const created = await raw('/api/conversations', json('POST', { title: 'kept' }))
+    const { id } = (await created.json()) as { id: string }
+    const gone = await raw(`/api/conversations/${id}`, { method: 'DELETE', headers: { 'content-type': 'text/plain' } })
+    expect(gone.status).toBe(204)
     for (const type of ['application/json', 'application/json; charset=utf-8']) {
       const r = await raw('/api/conversations', {
         method: 'POST',

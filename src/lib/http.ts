@@ -161,14 +161,16 @@ export function httpPlugin({
         if (preflight) return preflight
         if (request.method === 'GET' || request.method === 'HEAD') return // no body to weigh
         const type = request.headers.get('content-type')
+        const declared = request.headers.get('content-length')
+        const length = Number(declared ?? 0)
+        const hasBody = declared !== null ? length > 0 : request.body !== null
         // bodies are JSON, uploads multipart: anything else is refused for what it is, not parsed into a 422
-        if (type && !ACCEPTED_BODY.test(type))
+        if (hasBody && type && !ACCEPTED_BODY.test(type))
           throw new AppError(
             415,
             'UNSUPPORTED_MEDIA_TYPE',
             `content-type ${type.split(';')[0]} is not accepted: send application/json (uploads: multipart/form-data)`,
           )
-        const length = Number(request.headers.get('content-length') ?? 0)
         // uploads (multipart) have their own, larger limit; the file service checks the file itself
         const limit = type?.startsWith('multipart/form-data') ? maxUploadBytes + MULTIPART_SLACK : maxBodyBytes
         if (length > limit)
