@@ -126,7 +126,8 @@ describe('hierarchy', () => {
   })
 
   it('returns machines → workspaces → sessions with event counts', async () => {
-    const { api, raw, user } = await makeApp()
+    const ctx = await makeApp()
+    const { api, raw, user } = ctx
     const w = (
       await api.api.workspaces.post({
         workspace_id: 'w-1',
@@ -176,6 +177,8 @@ describe('hierarchy', () => {
     const s1 = again.machines.flatMap((m) => m.workspaces.flatMap((x) => x.sessions)).find((s) => s.id === 's-1')
     expect(s1?.event_count).toBe(2)
     expect((await api.api.sessions({ id: 's-1' }).events.get({ query: {} })).data?.total).toBe(2)
+    const { admin } = ctx
+    expect((await admin.api.api.sessions({ id: 's-1' }).events.get({ query: {} })).data?.total).toBe(2) // an admin too
 
     // a workspace lists its latest sessions and counts them all; the conversation list pages through the rest
     for (const id of ['s-4', 's-5']) {

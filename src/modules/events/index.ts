@@ -77,8 +77,9 @@ export const eventsModule = ({ events, hierarchy, conversations, guard }: Deps) 
     .get(
       '/sessions/:id/events',
       async ({ user, params, query }) => {
-        await conversations.ownerOf(user, params.id)
-        return events.list(user, { ...filterOf(query), sessionId: params.id }, query.limit, query.offset)
+        // the session's owner's events only: another account may have posted to the same session id
+        const owner = await conversations.ownerOf(user, params.id)
+        return events.list(user, { ...filterOf(query), sessionId: params.id }, query.limit, query.offset, owner)
       },
       {
         role: 'viewer',

@@ -175,8 +175,9 @@ export function createEventService({
       return { created: count('created'), duplicates: count('duplicate'), errors: count('error'), results }
     },
 
-    async list(actor: Actor, f: Omit<EventFilter, 'ownerId'>, limit = 50, offset = 0) {
-      const { rows, total } = await repo.list({ ...f, ownerId: ownerScope(actor) }, limit, offset)
+    /** Events the actor may see (an admin: everyone's), or those of `owner` when given (a session's owner). */
+    async list(actor: Actor, f: Omit<EventFilter, 'ownerId'>, limit = 50, offset = 0, owner?: string) {
+      const { rows, total } = await repo.list({ ...f, ownerId: owner ?? ownerScope(actor) }, limit, offset)
       return { items: rows.map(toEvent), total, limit, offset }
     },
   }
