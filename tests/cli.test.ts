@@ -239,6 +239,11 @@ describe('observatory import', () => {
         'observatory: invalid password: Expected string length greater or equal to 8',
       ])
       expect((await cli(['user', 'add', 'ada@example.com'], env)).code).toBe(1)
+      const member = await cli(['user', 'add', 'ada@example.com', '--role', 'member'], env, 'correct horse battery\n')
+      expect([member.code, member.stderr.trim()]).toEqual([
+        1,
+        'observatory: the first account is an admin: leave out --role',
+      ])
       const made = await cli(['user', 'add', 'ada@example.com', '--name', 'Ada'], env, 'correct horse battery\n')
       expect(made.code).toBe(0)
       expect(made.stdout).toContain('created admin ada@example.com')

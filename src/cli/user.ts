@@ -58,20 +58,26 @@ export async function runUserAdd(argv: string[], stdin: NodeJS.ReadStream = proc
   try {
     runMigrations(db)
     const repo = createUserRepository(db)
+    const first = (await repo.list(1, 0)).total === 0
+    if (first && role !== undefined && role !== 'admin')
+      throw new CliError('the first account is an admin: leave out --role')
     const input = {
       email,
       password: await readPassword(stdin),
       display_name: parsed.values.name ?? email.split('@')[0] ?? email,
-      role: role ?? ((await repo.list(1, 0)).total === 0 ? 'admin' : 'member'),
+      role: role ?? (first ? 'admin' : 'member'),
     }
     const schema = UserModel['user.Create']
     const error = Value.Errors(schema, input).First()
     if (error) throw new CliError(`invalid ${error.path.slice(1) || 'input'}: ${error.message}`)
-    const user = await createUserService(repo, { allowSignup: false })
-      .create(input as typeof schema.static)
-      .catch((e: unknown) => {
+    const users = createUserService(repo, { allowSignup: false })
+    // the first account as sign-up makes it (an admin, only if there is still none), any other as an admin does
+    const { role: _, ...registration } = input
+    const user = await (first ? users.register(registration) : users.create(input as typeof schema.static)).catch(
+      (e: unknown) => {
         throw e instanceof AppError ? new CliError(e.message) : e
-      })
+      },
+    )
     console.log(`created ${user.role} ${user.email} (${user.id})`)
     return 0
   } finally {
