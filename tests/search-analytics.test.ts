@@ -250,7 +250,7 @@ describe('billing blocks', () => {
     const first = now - 20 * 60_000
     const sent = [
       { at: first, usage: { input_tokens: 1000, output_tokens: 200 } },
-      { at: now - 5 * 60_000, usage: { input_tokens: 3000, output_tokens: 800 } },
+      { at: now - 5 * 60_000, usage: { input_tokens: 3000, output_tokens: 800, cache_read_input_tokens: 600 } },
     ]
     for (const m of sent) {
       const r = await own.api.api.conversations({ id: conversation.id }).messages.post({
@@ -270,17 +270,17 @@ describe('billing blocks', () => {
     expect(block!.is_active).toBe(true)
     expect(block!.start_time).toBe(new Date(Math.floor(first / HOUR) * HOUR).toISOString())
     const minutes = 15 // from the first response to the last
-    expect(block!.burn_rate!.tokens_per_minute).toBeCloseTo(5000 / minutes, 9)
-    expect(block!.burn_rate!.tokens_per_minute_for_indicator).toBeCloseTo(5000 / minutes, 9)
+    expect(block!.burn_rate!.tokens_per_minute).toBeCloseTo(5600 / minutes, 9) // all four kinds
+    expect(block!.burn_rate!.tokens_per_minute_for_indicator).toBeCloseTo(5000 / minutes, 9) // input and output
     expect(block!.burn_rate!.cost_per_hour).toBeCloseTo((block!.cost_usd / minutes) * 60, 9)
     const end = Date.parse(block!.end_time)
     const remaining = (at: number) => (end - at) / 60_000
     expect(block!.projection!.remaining_minutes).toBeGreaterThanOrEqual(Math.round(remaining(after)))
     expect(block!.projection!.remaining_minutes).toBeLessThanOrEqual(Math.round(remaining(before)))
     expect(block!.projection!.total_tokens).toBeGreaterThanOrEqual(
-      Math.round(5000 + (5000 / minutes) * remaining(after)),
+      Math.round(5600 + (5600 / minutes) * remaining(after)),
     )
-    expect(block!.projection!.total_tokens).toBeLessThanOrEqual(Math.round(5000 + (5000 / minutes) * remaining(before)))
+    expect(block!.projection!.total_tokens).toBeLessThanOrEqual(Math.round(5600 + (5600 / minutes) * remaining(before)))
     // another user sees none of it; an admin, asking for alice's, sees the same block
     const bob = await own.user('bob')
     expect((await bob.api.api.analytics.blocks.get({ query: {} })).data).toEqual({
@@ -289,7 +289,34 @@ describe('billing blocks', () => {
       total: 0,
     })
     const asAdmin = await own.admin.api.api.analytics.blocks.get({ query: { owner_id: own.alice.id } })
-    expect(asAdmin.data!.blocks.map((b) => b.total_tokens)).toEqual([5000])
+    expect(asAdmin.data!.blocks.map((b) => b.total_tokens)).toEqual([5600])
+    // usage limits are per account: an admin's blocks are their own unless they name another account
+    expect((await own.admin.api.api.analytics.blocks.get({ query: {} })).data?.blocks).toEqual([])
+  })
+
+  it('keeps whole blocks in a range: cut over all the responses, then those starting in it', async () => {
+    const own = await makeApp()
+    const conversation = (await own.api.api.conversations.post({ title: 'range' })).data!
+    // 08:30 and 12:30 make one block from 08:00 (12:30 is within 5 hours of it); 13:30 opens the next, at 13:00
+    for (const at of ['2026-03-02T08:30:00.000Z', '2026-03-02T12:30:00.000Z', '2026-03-02T13:30:00.000Z'])
+      await own.api.api.conversations({ id: conversation.id }).messages.post({
+        role: 'assistant',
+        content: 'ok',
+        model: 'claude-sonnet-4-5-20250929',
+        usage: { input_tokens: 10, output_tokens: 1 },
+        timestamp: at,
+      })
+    const blocks = async (query: Record<string, string>) =>
+      (await own.api.api.analytics.blocks.get({ query })).data!.blocks.map((b) => [b.start_time, b.entries])
+    const first = ['2026-03-02T08:00:00.000Z', 2]
+    const second = ['2026-03-02T13:00:00.000Z', 1]
+    const all = [first, second]
+    expect(await blocks({})).toEqual(all)
+    // a bound inside a block moves no boundary: the block that started before `from` is left out whole,
+    expect(await blocks({ from: '2026-03-02T10:00:00Z' })).toEqual([second])
+    // and the one that started before `to` keeps its responses after it
+    expect(await blocks({ to: '2026-03-02T12:00:00Z' })).toEqual([first])
+    expect(await blocks({ from: '2026-03-02', to: '2026-03-02' })).toEqual(all)
   })
 })
 

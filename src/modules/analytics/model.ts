@@ -126,7 +126,9 @@ export const AnalyticsModel = {
     session_hours: t.Optional(
       t.Integer({ minimum: 1, maximum: 24, default: 5, description: "Block length (Claude's usage limits: 5 hours)" }),
     ),
-    owner_id: t.Optional(t.String({ maxLength: 128, description: "Admins only: one user's blocks" })),
+    owner_id: t.Optional(
+      t.String({ maxLength: 128, description: "Admins only: one user's blocks (else the admin's own)" }),
+    ),
   }),
   'analytics.Tools': t.Object(
     {

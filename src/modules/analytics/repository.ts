@@ -128,10 +128,10 @@ export function createAnalyticsRepository(db: Db) {
         ${f.projectPath !== undefined ? sql`WHERE c.project_path = ${f.projectPath}` : sql``}
         GROUP BY 1${by === 'model' ? sql`` : sql`, u.model`}`)
     },
-    /** Every response's usage in [from, to), oldest first: what billing blocks are cut from. */
-    async responses(f: UsageFilter) {
+    /** One account's responses' usage in [from, to), oldest first: what billing blocks are cut from. */
+    async responses(f: UsageFilter & { ownerId: string }) {
       const conditions = [
-        f.ownerId !== null ? sql`owner_id = ${f.ownerId}` : undefined,
+        sql`owner_id = ${f.ownerId}`,
         f.from !== undefined ? sql`timestamp >= ${f.from}` : undefined,
         f.to !== undefined ? sql`timestamp < ${f.to}` : undefined,
         sql`input_tokens + output_tokens + cache_creation_tokens + cache_read_tokens > 0`,
@@ -140,6 +140,27 @@ export function createAnalyticsRepository(db: Db) {
         SELECT timestamp, model, input_tokens AS input, output_tokens AS output,
                cache_creation_tokens AS cache_creation, cache_read_tokens AS cache_read, cost_usd AS cost
         FROM messages WHERE ${sql.join(conditions, sql` AND `)} ORDER BY timestamp, seq`)
+    },
+    /**
+     * When the run of activity going on at `at` began: its first response, the first after a pause longer than
+     * `gapMs` (a pause that long always starts a block), or null when the account has no response before `at`.
+     * Read backwards a page at a time: a night's pause is usually in the first page.
+     */
+    async activityStart(ownerId: string, at: number, gapMs: number) {
+      const PAGE = 1000
+      let later: number | null = null
+      for (let before = at; ; ) {
+        const page = db.all<{ timestamp: number }>(sql`
+          SELECT timestamp FROM messages WHERE owner_id = ${ownerId} AND timestamp < ${before}
+            AND input_tokens + output_tokens + cache_creation_tokens + cache_read_tokens > 0
+          ORDER BY timestamp DESC LIMIT ${PAGE}`)
+        for (const { timestamp } of page) {
+          if (later !== null && later - timestamp > gapMs) return later
+          later = timestamp
+        }
+        if (page.length < PAGE || later === null) return later
+        before = later // (responses at the very same time as this one carry no pause)
+      }
     },
     async toolCounts(f: ToolFilter) {
       return db.all<{ name: string; calls: number; errors: number }>(sql`

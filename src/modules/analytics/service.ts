@@ -221,13 +221,22 @@ export function createAnalyticsService(repo: AnalyticsRepository) {
     async blocks(actor: Actor, q: BlocksQuery) {
       const tz = q.tz ?? 'UTC'
       dateIn(0, tz) // an unknown zone is a 400 before any work
-      const sessionHours = q.session_hours ?? 5
+      const sessionMs = (q.session_hours ?? 5) * HOUR_MS
+      // limits are per account: an admin's own blocks, or one user's
+      const ownerId = actor.role === 'admin' ? (q.owner_id ?? actor.id) : actor.id
+      const from = bound(q.from, tz, false)
+      const to = bound(q.to, tz, true)
+      // Blocks are cut as over all the account's responses, then those starting in [from, to) kept: reading from the
+      // start of the activity going on at `from`, and up to a block's length past `to` (the last block's rest).
       const responses = await repo.responses({
-        ownerId: scope(actor, q.owner_id),
-        from: bound(q.from, tz, false),
-        to: bound(q.to, tz, true),
+        ownerId,
+        from: from === undefined ? undefined : ((await repo.activityStart(ownerId, from, sessionMs)) ?? from),
+        to: to === undefined ? undefined : to + sessionMs,
       })
-      return { sessionHours, blocks: cutBlocks(responses, sessionHours * HOUR_MS) }
+      const blocks = cutBlocks(responses, sessionMs).filter(
+        (b) => (from === undefined || b.start >= from) && (to === undefined || b.start < to),
+      )
+      return { sessionHours: sessionMs / HOUR_MS, blocks }
     },
 
     /** The blocks as of `now`: which one is active, its burn rate and projection. */
