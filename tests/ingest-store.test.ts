@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { openDatabase } from '../src/db/client'
 import { runMigrations } from '../src/db/migrate'
 import { createPricing } from '../src/lib/pricing'
+import { createConversationRepository } from '../src/modules/conversations/repository'
 import { FINGERPRINT_WINDOW, fingerprintOf, LineFingerprints } from '../src/modules/ingest/fingerprint'
 import { type JsonlLine, readJsonl } from '../src/modules/ingest/jsonl'
 import { normalizeRecord } from '../src/modules/ingest/records'
@@ -146,6 +147,34 @@ function expectAggregatesExact(db: Db) {
 }
 
 describe('import storage', () => {
+  it('stops, saying why, when the conversations of the file it imports are deleted between two chunks', async () => {
+    const { db, ownerId, ingest } = setup('deleted-midway')
+    const path = join(FIXTURES, 'spotter', 'ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl') // 2,385 lines: 2 chunks
+    const session = 'ae4a77f8-aedd-4bc1-888f-c94edc91af04'
+    let chunks = 0
+    const run = ingest.importFile({
+      ownerId,
+      path,
+      sourceKey: path,
+      displayName: path,
+      onProgress: async () => {
+        if (++chunks === 1) await createConversationRepository(db).delete(session)
+      },
+    })
+    await expect(run).rejects.toThrow("this file's conversations were deleted while it was being imported")
+    expect(chunks).toBe(1)
+    const count = (table: string) => (db.$client.query(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n
+    expect([count('conversations'), count('messages'), count('raw_lines'), count('sources')]).toEqual([0, 0, 0, 0])
+    // imported again, it is whole
+    const again = await ingest.importFile({ ownerId, path, sourceKey: path, displayName: path })
+    expect(again.messagesAdded).toBe(count('messages'))
+    expect(count('raw_lines')).toBe(
+      readFileSync(path, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '').length,
+    )
+  })
+
   it('keeps every conversation total equal to a recount, through imports, re-imports and appends', async () => {
     const { db, importFile } = setup('aggregates')
     const paths = fixtureFiles()

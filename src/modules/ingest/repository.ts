@@ -130,6 +130,13 @@ type Delta = {
  * statements prepared once on the SQLite handle with positional parameters, and adds each chunk's deltas to the
  * conversations' aggregates rather than recounting whole conversations.
  */
+/** The file's conversations were deleted while it was imported (their delete takes its lines and record along). */
+export class SourceDeleted extends Error {
+  constructor() {
+    super("this file's conversations were deleted while it was being imported; import it again to bring them back")
+  }
+}
+
 /** In SQL, the `sessionId` a stored line names: NULL for a line that is not a JSON object or names none. */
 export const LINE_SESSION = `CASE WHEN json_valid(CAST(raw AS TEXT)) THEN json_extract(CAST(raw AS TEXT), '$.sessionId') END`
 
@@ -210,6 +217,7 @@ export function createIngestRepository(db: Db) {
     `UPDATE messages SET input_tokens = ?, output_tokens = ?, cache_creation_tokens = ?, cache_read_tokens = ?,
        cost_usd = ? WHERE id = ? AND owner_id = ? RETURNING conversation_id AS conversationId`,
   )
+  const sourceExists = sqlite.prepare<{ one: number }, [string]>('SELECT 1 AS one FROM sources WHERE id = ?')
   const ownerOfMessage = sqlite.prepare<{ ownerId: string }, [string]>(
     'SELECT owner_id AS ownerId FROM messages WHERE id = ?',
   )
@@ -320,6 +328,7 @@ export function createIngestRepository(db: Db) {
   const apply = sqlite.transaction((plan: ChunkPlan): ChunkResult => {
     const { sourceId, ownerId, now, newSource: n } = plan
     if (n) insertSource.run(n.id, n.ownerId, n.sourceKey, n.displayName, n.createdAt, n.updatedAt)
+    else if (!sourceExists.get(sourceId)) throw new SourceDeleted()
     const touched = new Set<string>()
     // conversations whose title inputs (titles, first prompt, a summary of one of their messages) may have changed
     const retitle = new Set<string>()
