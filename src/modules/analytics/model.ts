@@ -17,6 +17,8 @@ const UsageGroup = t.Object({
   models: t.Array(ModelUsage),
 })
 
+const Tz = (description: string) => t.Optional(t.String({ maxLength: 64, default: 'UTC', description }))
+
 const tokensExample = {
   input_tokens: 1633,
   output_tokens: 1811,
@@ -61,7 +63,7 @@ export const AnalyticsModel = {
     ),
     from: t.Optional(DateOrTime),
     to: t.Optional(DateOrTime),
-    tz: t.Optional(t.String({ maxLength: 64, default: 'UTC', description: 'IANA time zone for day boundaries' })),
+    tz: Tz('IANA time zone for day boundaries'),
     project_path: t.Optional(t.String({ maxLength: 4096 })),
     owner_id: t.Optional(t.String({ maxLength: 128, description: "Admins only: one user's usage" })),
   }),
@@ -122,7 +124,7 @@ export const AnalyticsModel = {
   'analytics.BlocksQuery': t.Object({
     from: t.Optional(DateOrTime),
     to: t.Optional(DateOrTime),
-    tz: t.Optional(t.String({ maxLength: 64, default: 'UTC', description: 'IANA time zone of from and to as dates' })),
+    tz: Tz('IANA time zone of from and to as dates'),
     session_hours: t.Optional(
       t.Integer({ minimum: 1, maximum: 24, default: 5, description: "Block length (Claude's usage limits: 5 hours)" }),
     ),
@@ -160,7 +162,7 @@ export const AnalyticsModel = {
     conversation_id: t.Optional(t.String({ maxLength: 128 })),
     from: t.Optional(DateOrTime),
     to: t.Optional(DateOrTime),
-    tz: t.Optional(t.String({ maxLength: 64, default: 'UTC', description: 'IANA time zone of from and to as dates' })),
+    tz: Tz('IANA time zone of from and to as dates'),
   }),
   'analytics.Overview': t.Object(
     {

@@ -170,7 +170,6 @@ export function createConversationRepository(db: Db) {
     async update(id: string, patch: Partial<NewConversationRow>) {
       return db.update(conversations).set(patch).where(eq(conversations.id, id)).returning().get()
     },
-    /** Deletes the conversation; its messages and tool calls go with it (ON DELETE CASCADE). */
     /**
      * Deletes a conversation with everything it holds (messages, tool calls and usage cascade), its transcript lines
      * included: the files that hold no other conversation's lines go whole (so importing one again brings the

@@ -118,10 +118,7 @@ const SessionNode = t.Object({
 
 export const HierarchyModel = {
   'hierarchy.Machine': Machine,
-  'hierarchy.MachineList': t.Object(
-    { items: t.Array(Machine), total: Integer(), limit: Integer(), offset: Integer() },
-    { examples: [{ items: [machineExample], total: 1, limit: 50, offset: 0 }] },
-  ),
+  'hierarchy.MachineList': Page(Machine),
   'hierarchy.MachineDetail': t.Composite([Machine, t.Object({ workspaces: t.Array(Workspace) })], {
     examples: [{ ...machineExample, workspaces: [workspaceExample] }],
   }),
@@ -166,14 +163,10 @@ export const HierarchyModel = {
     },
   ),
   'hierarchy.Project': Project,
-  'hierarchy.ProjectList': t.Object(
-    {
-      items: t.Array(t.Composite([Project, t.Object({ workspaces: Integer(), sessions: Integer() })])),
-      total: Integer(),
-      limit: Integer(),
-      offset: Integer(),
-    },
-    { examples: [{ items: [{ ...projectExample, workspaces: 2, sessions: 14 }], total: 1, limit: 50, offset: 0 }] },
+  'hierarchy.ProjectList': Page(
+    t.Composite([Project, t.Object({ workspaces: Integer(), sessions: Integer() })], {
+      examples: [{ ...projectExample, workspaces: 2, sessions: 14 }],
+    }),
   ),
   'hierarchy.ListQuery': t.Object({ ...PageQuery }),
   'hierarchy.Hierarchy': t.Object(

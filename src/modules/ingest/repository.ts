@@ -123,13 +123,6 @@ type Delta = {
   models: Set<string>
 }
 
-/**
- * `applyChunk` writes one chunk of an import in a single IMMEDIATE transaction: raw lines, errors, conversations,
- * messages (deduplicated by uuid), tool calls, the full-text index, aggregates and the source's new offset, so an
- * interrupted import resumes exactly after its last committed chunk. This is the import's hot loop, so it runs
- * statements prepared once on the SQLite handle with positional parameters, and adds each chunk's deltas to the
- * conversations' aggregates rather than recounting whole conversations.
- */
 /** The file's conversations were deleted while it was imported (their delete takes its lines and record along). */
 export class SourceDeleted extends Error {
   constructor() {
@@ -140,6 +133,13 @@ export class SourceDeleted extends Error {
 /** In SQL, the `sessionId` a stored line names: NULL for a line that is not a JSON object or names none. */
 export const LINE_SESSION = `CASE WHEN json_valid(CAST(raw AS TEXT)) THEN json_extract(CAST(raw AS TEXT), '$.sessionId') END`
 
+/**
+ * `applyChunk` writes one chunk of an import in a single IMMEDIATE transaction: raw lines, errors, conversations,
+ * messages (deduplicated by uuid), tool calls, the full-text index, aggregates and the source's new offset, so an
+ * interrupted import resumes exactly after its last committed chunk. This is the import's hot loop, so it runs
+ * statements prepared once on the SQLite handle with positional parameters, and adds each chunk's deltas to the
+ * conversations' aggregates rather than recounting whole conversations.
+ */
 export function createIngestRepository(db: Db) {
   const sqlite = db.$client
   const findSourceStmt = sqlite.prepare<SourceRow, [string, string]>(

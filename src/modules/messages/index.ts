@@ -60,7 +60,7 @@ export const messagesModule = ({
       detail: {
         summary: 'Add a message',
         description:
-          "Updates the conversation's message count, token totals, cost and updated_at in the same transaction. As in a transcript, its tool_use blocks start tool calls (tool_calls may describe them further) and its tool_result blocks complete the conversation's calls they answer.",
+          "Updates the conversation's message count, token totals, cost and updated_at in the same transaction. As in a transcript, its tool_use blocks start tool calls (tool_calls may describe them further) and its tool_result blocks complete the conversation's calls they answer (a result for a call the conversation does not have stays in the message only).",
       },
     })
     .get('/:messageId', ({ user, params }) => messages.get(user, params.id, params.messageId), {
