@@ -217,7 +217,7 @@ export function createAnalyticsService(repo: AnalyticsRepository) {
       }
     },
 
-    /** The billing blocks of the responses in the range, oldest first, without the clock (see `blocksAsOf`). */
+    /** One account's billing blocks that start in the range, oldest first, without the clock (see `blocksAsOf`). */
     async blocks(actor: Actor, q: BlocksQuery) {
       const tz = q.tz ?? 'UTC'
       dateIn(0, tz) // an unknown zone is a 400 before any work
