@@ -155,4 +155,15 @@ describe('live updates', () => {
     const result = await Promise.race([stream.done.then(() => 'ended'), Bun.sleep(8000).then(() => 'still open')])
     expect(result).toBe('ended')
   }, 10_000)
+
+  it('cuts a stream whose API key is revoked, at its next heartbeat', async () => {
+    const owner = await account('revoker')
+    const spare = (await owner.api.api.auth['api-keys'].post({ name: 'stream' })).data!
+    const stream = subscribe({ 'x-api-key': spare.key })
+    await stream.opened
+    expect((await owner.api.api.auth['api-keys']({ id: spare.id }).delete()).status).toBe(204)
+    const result = await Promise.race([stream.done.then(() => 'ended'), Bun.sleep(8000).then(() => 'still open')])
+    expect(result).toBe('ended')
+    expect(stream.events.map((e) => e.event)).toEqual(['revoked'])
+  }, 10_000)
 })

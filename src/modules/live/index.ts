@@ -29,6 +29,12 @@ type Deps = { live: LiveService; guard: AuthGuard; authenticate: (headers: Heade
 
 export const liveModule = ({ live, guard, authenticate }: Deps) => {
   const subscriptions = new Map<string, () => void>()
+  // the credential a stream was opened with, checked again at each heartbeat: revoked or expired, the stream ends
+  const stillAllowed = (user: Actor, headers: Headers) => () =>
+    authenticate(headers).then(
+      (again) => again.id === user.id,
+      () => false,
+    )
   return new Elysia({ name: 'live', prefix: '/api/live', detail: { tags: ['live'], security: SECURITY } })
     .use(guard)
     .model({ error: ErrorBody })
@@ -61,6 +67,7 @@ export const liveModule = ({ live, guard, authenticate }: Deps) => {
                 write('event: revoked\ndata: {}\n\n')
                 controller.close()
               },
+              stillAllowed(user, request.headers),
             )
             request.signal.addEventListener('abort', () => stop())
           },
@@ -117,7 +124,8 @@ export const liveModule = ({ live, guard, authenticate }: Deps) => {
         async resolve({ query, request }) {
           const user = query.ticket ? await live.redeemTicket(query.ticket) : await authenticate(request.headers)
           if (!user) throw new AppError(401, 'UNAUTHORIZED', 'a valid credential or ticket is required')
-          return { socketUser: user }
+          // a ticket is spent: the user being active is what is checked again; headers are checked again whole
+          return { socketUser: user, socketAllowed: query.ticket ? undefined : stillAllowed(user, request.headers) }
         },
       },
     })
@@ -131,6 +139,7 @@ export const liveModule = ({ live, guard, authenticate }: Deps) => {
           null,
           (m) => ws.send(m.kind === 'event' ? m.event.json : { type: m.kind }),
           () => ws.close(4401, 'credential revoked'),
+          ws.data.socketAllowed,
         )
         subscriptions.set(ws.id, stop)
       },

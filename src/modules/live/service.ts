@@ -74,7 +74,9 @@ export function createLiveService({
     },
     /**
      * Subscribes `send` to matching events, first replaying those after `lastEventId` (or telling the client about a
-     * gap with a `reset` event). `close` is called when the user is deleted or disabled. Returns the unsubscribe.
+     * gap with a `reset` event). At each heartbeat `allowed` is asked again (by default: the user is still active;
+     * a stream opened with a credential checks that credential: a revoked key or an expired token ends it too), and
+     * `close` is called once it says no. Returns the unsubscribe.
      */
     subscribe(
       actor: Actor,
@@ -82,6 +84,7 @@ export function createLiveService({
       lastEventId: number | null,
       send: (message: LiveMessage) => void,
       close: () => void,
+      allowed: () => Promise<boolean> = () => isActive(actor.id),
     ) {
       // events that arrive while the replay is being filtered wait their turn, so the order holds
       let queue = Promise.resolve()
@@ -97,7 +100,7 @@ export function createLiveService({
       }
       const unsubscribe = bus.subscribe(deliver)
       const heartbeat = setInterval(async () => {
-        if (!(await isActive(actor.id))) {
+        if (!(await allowed())) {
           stop()
           close()
           return
