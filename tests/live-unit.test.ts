@@ -22,7 +22,7 @@ const dataOf = (e: LiveEvent) => JSON.parse(e.json).data
 
 describe('event bus', () => {
   it('replays what is still in its window and reports a gap otherwise', () => {
-    const bus = createMemoryBus({ replay: 3 })
+    const bus = createMemoryBus({ replay: 3, firstId: 1 })
     const seen: number[] = []
     const unsubscribe = bus.subscribe((e) => seen.push(e.id))
     for (let i = 0; i < 5; i++) bus.publish(event('u'))
@@ -31,14 +31,33 @@ describe('event bus', () => {
     expect(bus.since(4)?.map((e) => e.id)).toEqual([5])
     expect(bus.since(5)).toEqual([])
     expect(bus.since(1)).toBeNull()
+    expect(bus.since(6)).toBeNull() // not an id of this bus (a client's from before a restart, say)
     unsubscribe()
     bus.publish(event('u'))
     expect(seen).toHaveLength(5)
   })
 
+  it('numbers events above every id of an earlier run, so a resumed client is told to start again', async () => {
+    const before = createMemoryBus()
+    let kept = 0
+    before.subscribe((e) => {
+      kept = e.id
+    })
+    before.publish(event('u'))
+    await Bun.sleep(2) // the server started again, later
+    const after = createMemoryBus()
+    let next = 0
+    after.subscribe((e) => {
+      next = e.id
+    })
+    after.publish(event('u'))
+    expect(next).toBeGreaterThan(kept)
+    expect(after.since(kept)).toBeNull() // older than the new window: a reset, never a silent gap
+  })
+
   it('keeps at most replayBytes of serialised events, the newest always', () => {
     const big = (n: number) => event('u', { data: { text: 'x'.repeat(n) } })
-    const bus = createMemoryBus({ replayBytes: 2500 })
+    const bus = createMemoryBus({ replayBytes: 2500, firstId: 1 })
     bus.publish(big(1000))
     bus.publish(big(1000))
     const sizes = bus.since(0)?.map((e) => e.json.length) ?? []
@@ -61,7 +80,7 @@ describe('event bus', () => {
 
 describe('live subscriptions', () => {
   const setup = (active = { value: true }) => {
-    const bus = createMemoryBus()
+    const bus = createMemoryBus({ firstId: 1 })
     const live = createLiveService({
       bus,
       heartbeatMs: 20,
@@ -139,7 +158,7 @@ describe('live subscriptions', () => {
     expect(replayed.some((m) => m.kind === 'heartbeat')).toBe(true)
     stop()
 
-    const small = createMemoryBus({ replay: 1 })
+    const small = createMemoryBus({ replay: 1, firstId: 1 })
     small.publish(event('a'))
     small.publish(event('a'))
     const service = createLiveService({
@@ -343,7 +362,7 @@ describe('imports on the bus', () => {
     const db = openDatabase(':memory:')
     runMigrations(db)
     withOwner(db)
-    const bus = createMemoryBus()
+    const bus = createMemoryBus({ firstId: 1 })
     const seen: LiveEvent[] = []
     bus.subscribe((e) => seen.push(e))
     const ingest = createIngestService(createIngestRepository(db), { pricing: createPricing({}), bus })
@@ -364,7 +383,7 @@ describe('imports by another process on the same database', () => {
     const server = openDatabase(path)
     runMigrations(server)
     withOwner(server)
-    const bus = createMemoryBus()
+    const bus = createMemoryBus({ firstId: 1 })
     const seen: LiveEvent[] = []
     bus.subscribe((e) => seen.push(e))
     // 100 messages a look: the import is caught up over many looks

@@ -38,14 +38,18 @@ export interface EventBus {
 export function createMemoryBus({
   replay = 10_000,
   replayBytes = 8 * 1024 * 1024,
+  // ids go on rising across restarts (a thousand a millisecond of the last run's life to spare), so an id a client
+  // kept from before a restart is never taken for a newer one: it is older than the window, and gets a reset
+  firstId = Date.now() * 1000,
 }: {
   replay?: number
   replayBytes?: number
+  firstId?: number
 } = {}): EventBus {
   const listeners = new Set<(event: LiveEvent) => void>()
   const window: LiveEvent[] = []
   let windowBytes = 0
-  let next = 1
+  let next = firstId
   return {
     publish(e) {
       const { ownerId, data, ...scope } = e
@@ -63,7 +67,8 @@ export function createMemoryBus({
       return () => listeners.delete(listener)
     },
     since(id) {
-      if (id >= next - 1) return []
+      if (id === next - 1) return []
+      if (id > next - 1) return null // not an id of this bus: tell the client to start again
       const first = window[0]
       if (!first || id < first.id - 1) return null
       return window.slice(id - first.id + 1)
