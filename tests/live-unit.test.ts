@@ -11,6 +11,7 @@ import { createIngestRepository } from '../src/modules/ingest/repository'
 import { createIngestService } from '../src/modules/ingest/service'
 import { createJobRepository } from '../src/modules/jobs/repository'
 import { createJobQueue, JobInterrupted } from '../src/modules/jobs/service'
+import { MAX_UNREAD_BYTES } from '../src/modules/live'
 import { relayOtherWriters } from '../src/modules/live/relay'
 import { createLiveService, type LiveMessage } from '../src/modules/live/service'
 import { fixtureFiles } from './fixture-expectations'
@@ -415,4 +416,34 @@ describe('imports by another process on the same database', () => {
     server.$client.close()
     rmSync(dir, { recursive: true, force: true })
   })
+})
+
+describe('event stream', () => {
+  it('lets go of a client that stops reading once it would hold more than MAX_UNREAD_BYTES for it', async () => {
+    const { app, alice } = await makeApp()
+    const key = (await alice.api.api.auth['api-keys'].post({ name: 'stream' })).data!.key
+    const stream = await app.handle(new Request('http://localhost/api/live/stream', { headers: { 'x-api-key': key } }))
+    const reader = stream.body!.getReader()
+    await reader.read() // the retry line; then the client reads nothing while events pile up
+    const text = 'x'.repeat(5000)
+    const batches = Math.ceil((2 * MAX_UNREAD_BYTES) / (1000 * text.length)) // twice what a stream may hold
+    for (let b = 0; b < batches; b++) {
+      const events = Array.from({ length: 1000 }, (_, i) => ({
+        event_id: `${b}-${i}`,
+        type: 'build',
+        payload: { text },
+      }))
+      const posted = await app.handle(
+        new Request('http://localhost/api/events', json('POST', { events }, { 'x-api-key': key })),
+      )
+      expect(posted.status).toBe(200)
+    }
+    await Bun.sleep(1000) // the events are handed to the stream while its client reads nothing
+    // what was held comes through, then the stream ends rather than keep growing
+    let held = 0
+    for (let chunk = await reader.read(); !chunk.done && held <= 2 * MAX_UNREAD_BYTES; chunk = await reader.read())
+      held += chunk.value.byteLength
+    expect(held).toBeGreaterThan(MAX_UNREAD_BYTES)
+    expect(held).toBeLessThan(MAX_UNREAD_BYTES + 64 * 1024 + 10_000)
+  }, 30_000)
 })

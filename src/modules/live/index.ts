@@ -23,6 +23,8 @@ const filterOf = (q: typeof FilterQuery.static): LiveFilter => ({
     .filter(Boolean),
 })
 const encoder = new TextEncoder()
+/** What an event stream holds for a client that does not read, before it lets the client go. */
+export const MAX_UNREAD_BYTES = 8 * 1024 * 1024
 
 /** Live updates over Server-Sent Events and WebSocket. */
 type Deps = { live: LiveService; guard: AuthGuard; authenticate: (headers: Headers) => Promise<Actor> }
@@ -44,37 +46,47 @@ export const liveModule = ({ live, guard, authenticate }: Deps) => {
         const header = request.headers.get('last-event-id')
         const lastEventId = header && /^\d+$/.test(header) ? Number(header) : null
         let stop = () => {}
-        const body = new ReadableStream<Uint8Array>({
-          start(controller) {
-            const write = (text: string) => {
-              try {
-                controller.enqueue(encoder.encode(text))
-              } catch {
-                stop() // the client went away
+        const body = new ReadableStream<Uint8Array>(
+          {
+            start(controller) {
+              const write = (text: string) => {
+                try {
+                  // a client that stopped reading (yet holds the connection) is let go, not buffered for without end:
+                  // it reconnects with its Last-Event-ID and is replayed what it missed, or told to start again
+                  if ((controller.desiredSize ?? 0) < -MAX_UNREAD_BYTES) {
+                    stop()
+                    controller.close()
+                    return
+                  }
+                  controller.enqueue(encoder.encode(text))
+                } catch {
+                  stop() // the client went away
+                }
               }
-            }
-            write('retry: 2000\n\n')
-            stop = live.subscribe(
-              user,
-              filterOf(query),
-              lastEventId,
-              (m) => {
-                if (m.kind === 'heartbeat') write(': heartbeat\n\n')
-                else if (m.kind === 'reset') write('event: reset\ndata: {}\n\n')
-                else write(`id: ${m.event.id}\nevent: ${m.event.type}\ndata: ${m.event.json}\n\n`)
-              },
-              () => {
-                write('event: revoked\ndata: {}\n\n')
-                controller.close()
-              },
-              stillAllowed(user, request.headers),
-            )
-            request.signal.addEventListener('abort', () => stop())
+              write('retry: 2000\n\n')
+              stop = live.subscribe(
+                user,
+                filterOf(query),
+                lastEventId,
+                (m) => {
+                  if (m.kind === 'heartbeat') write(': heartbeat\n\n')
+                  else if (m.kind === 'reset') write('event: reset\ndata: {}\n\n')
+                  else write(`id: ${m.event.id}\nevent: ${m.event.type}\ndata: ${m.event.json}\n\n`)
+                },
+                () => {
+                  write('event: revoked\ndata: {}\n\n')
+                  controller.close()
+                },
+                stillAllowed(user, request.headers),
+              )
+              request.signal.addEventListener('abort', () => stop())
+            },
+            cancel() {
+              stop()
+            },
           },
-          cancel() {
-            stop()
-          },
-        })
+          { highWaterMark: 64 * 1024, size: (chunk) => chunk?.byteLength ?? 0 },
+        )
         return new Response(body, {
           headers: {
             'content-type': 'text/event-stream; charset=utf-8',
