@@ -73,9 +73,14 @@ async function main(argv: string[]): Promise<number> {
         return 0
       }
       const db = openDatabase(config.dbPath)
-      runMigrations(db)
-      backupTo(db, resolve(file))
-      closeDatabase(db)
+      try {
+        runMigrations(db)
+        backupTo(db, resolve(file))
+      } catch (e) {
+        throw new CliError(`cannot back up to ${file}: ${messageOf(e)}`)
+      } finally {
+        closeDatabase(db)
+      }
       console.log(`backed up ${config.dbPath} to ${file} (integrity: ${integrityOf(resolve(file))})`)
       return 0
     }

@@ -91,6 +91,12 @@ describe('backup and restore from the CLI', () => {
     const backup = cli(['backup', file], { DATA_DIR: source })
     expect(backup.exitCode).toBe(0)
     expect(backup.stdout.toString()).toContain('integrity: ok')
+    // a file that is there already is left alone, with one plain line saying why
+    const again = cli(['backup', file], { DATA_DIR: source })
+    expect([again.exitCode, again.stderr.toString().trim()]).toEqual([
+      1,
+      `observatory: cannot back up to ${file}: ${file} already exists`,
+    ])
     db.$client.close()
 
     const target = join(dir, 'cli-target')
