@@ -143,6 +143,20 @@ describe('live updates', () => {
       again.on('close', () => resolve(true))
     })
     expect(closed).toBe(true)
+
+    // a WebSocket resumes as SSE does: everything after last_event_id, none of it twice
+    const firstId = (received[0] as { id: number }).id
+    await ada.api.api.hooks['claude-code'].post(hook('s-ws', 'Stop'))
+    await ada.api.api.hooks['claude-code'].post(hook('s-ws', 'SessionEnd'))
+    const resumed = api.api.live.subscribe({
+      query: { ticket: (await ada.api.api.live.ticket.post()).data!.ticket, last_event_id: String(firstId) },
+    })
+    const replayed: { id: number; data: { type: string } }[] = []
+    resumed.subscribe((m) => replayed.push(m.data as (typeof replayed)[number]))
+    for (let i = 0; i < 300 && replayed.length < 2; i++) await Bun.sleep(10)
+    expect(replayed.map((e) => e.data.type)).toEqual(['Stop', 'SessionEnd'])
+    expect(replayed.every((e) => e.id > firstId)).toBe(true)
+    resumed.close()
   })
 
   it('cuts the stream of a user who is deleted', async () => {

@@ -143,12 +143,21 @@ export const liveModule = ({ live, guard, authenticate }: Deps) => {
     })
     .ws('/', {
       socket: true,
-      query: t.Composite([FilterQuery, t.Object({ ticket: t.Optional(t.String({ maxLength: 64 })) })]),
+      query: t.Composite([
+        FilterQuery,
+        t.Object({
+          ticket: t.Optional(t.String({ maxLength: 64 })),
+          last_event_id: t.Optional(
+            t.String({ pattern: '^\\d{1,16}$', description: 'Resume after this event id, as Last-Event-ID does' }),
+          ),
+        }),
+      ]),
       open(ws) {
+        const { last_event_id: lastEventId } = ws.data.query
         const stop = live.subscribe(
           ws.data.socketUser,
           filterOf(ws.data.query),
-          null,
+          lastEventId === undefined ? null : Number(lastEventId),
           (m) => ws.send(m.kind === 'event' ? m.event.json : { type: m.kind }),
           () => ws.close(4401, 'credential revoked'),
           ws.data.socketAllowed,
