@@ -179,6 +179,43 @@ describe('transcript import through the API', () => {
     expect(await r.text()).toBe(lines.filter((_, i) => i !== victim).join(''))
   })
 
+  it('stops importing a file deleted during its import, keeping what was committed', async () => {
+    const { api, alice, app, db } = await makeApp()
+    const session = 'deleted-upload'
+    const total = 7000 // four chunks of at most 2,000 lines
+    const lines = Array.from({ length: total }, (_, i) =>
+      JSON.stringify({
+        type: 'user',
+        uuid: `u-${i}`,
+        parentUuid: i ? `u-${i - 1}` : null,
+        sessionId: session,
+        timestamp: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
+        message: { role: 'user', content: `line ${i}` },
+      }),
+    )
+    const path = join(tmp, 'deleted-upload.jsonl')
+    writeFileSync(path, `${lines.join('\n')}\n`)
+    const key = (await alice.api.api.auth['api-keys'].post({ name: 'live' })).data!.key
+    const stream = await app.handle(
+      new Request('http://localhost/api/live/stream?type=file.progress', { headers: { 'x-api-key': key } }),
+    )
+    const reader = stream.body!.getReader()
+    const posted = await api.api.files.post({ file: new File([readFileSync(path)], 'deleted-upload.jsonl') })
+    // the first chunk is committed: delete the file
+    for (let text = ''; !text.includes('file.progress'); ) text += new TextDecoder().decode((await reader.read()).value)
+    expect((await api.api.files({ id: posted.data!.id }).delete()).status).toBe(204)
+    await reader.cancel()
+    const count = () => (db.$client.query('SELECT count(*) AS n FROM messages').get() as { n: number }).n
+    let seen = -1
+    for (let i = 0; i < 100 && count() !== seen; i++) {
+      seen = count()
+      await Bun.sleep(100)
+    }
+    expect(count() % 2000).toBe(0) // whole chunks only
+    expect(count()).toBeGreaterThanOrEqual(2000)
+    expect(count()).toBeLessThan(total)
+  })
+
   it('adds nothing on a second import, and exactly the appended lines after an append', async () => {
     const { api, db } = await makeApp()
     const path = join(tmp, 'append.jsonl')

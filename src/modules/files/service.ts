@@ -289,6 +289,8 @@ export function createFileService({
           displayName: row.name,
           signal,
           onProgress: async (p) => {
+            // deleted while importing: stop here (what is committed stays, as after any interrupted import)
+            if (!(await repo.find(null, row.id))) throw new Error('the file was deleted during its import')
             bus.publish({
               type: 'file.progress',
               ownerId: row.ownerId,
