@@ -179,6 +179,30 @@ describe('transcript import through the API', () => {
     expect(await r.text()).toBe(lines.filter((_, i) => i !== victim).join(''))
   })
 
+  it('tells its progress live, after the row has it, and ends with the completed status', async () => {
+    const { api, alice, app } = await makeApp()
+    const key = (await alice.api.api.auth['api-keys'].post({ name: 'live' })).data!.key
+    const stream = await app.handle(
+      new Request('http://localhost/api/live/stream?type=file.progress', { headers: { 'x-api-key': key } }),
+    )
+    const reader = stream.body!.getReader()
+    const path = join(FIXTURES, 'spotter', 'tool_heavy.jsonl')
+    const file = await upload(api, path)
+    const told: { file_id: string; status: string; bytes_done: number; size: number; messages_added: number }[] = []
+    for (let text = ''; !told.some((e) => e.status !== 'processing'); ) {
+      text += new TextDecoder().decode((await reader.read()).value)
+      told.splice(0, told.length, ...[...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1] as string).data))
+    }
+    await reader.cancel()
+    expect(told.at(-1)).toEqual({
+      file_id: file.id,
+      status: 'completed',
+      bytes_done: readFileSync(path).length,
+      size: readFileSync(path).length,
+      messages_added: file.messages_added,
+    })
+  })
+
   it('stops importing a file deleted during its import, keeping what was committed', async () => {
     const { api, alice, app, db } = await makeApp()
     const session = 'deleted-upload'

@@ -276,10 +276,23 @@ export function createFileService({
       await repo.delete(row.id)
       if (row.storedPath.startsWith(uploadsDir)) await unlink(row.storedPath).catch(() => undefined)
     },
-    /** The job: imports the file, recording progress on its row as each chunk commits. */
+    /** The job: imports the file, recording progress on its row as each chunk commits, and telling it live. */
     async process(fileId: string, signal: AbortSignal) {
       const row = await repo.find(null, fileId)
       if (!row) return // deleted while queued
+      const progress = (status: string, bytesDone: number, messagesAdded: number, error?: string) =>
+        bus.publish({
+          type: 'file.progress',
+          ownerId: row.ownerId,
+          data: {
+            file_id: row.id,
+            status,
+            bytes_done: bytesDone,
+            size: row.size,
+            messages_added: messagesAdded,
+            ...(error !== undefined && { error }),
+          },
+        })
       await repo.update(row.id, { status: 'processing', updatedAt: Date.now() })
       try {
         const result = await ingest.importFile({
@@ -291,17 +304,6 @@ export function createFileService({
           onProgress: async (p) => {
             // deleted while importing: stop here (what is committed stays, as after any interrupted import)
             if (!(await repo.find(null, row.id))) throw new Error('the file was deleted during its import')
-            bus.publish({
-              type: 'file.progress',
-              ownerId: row.ownerId,
-              data: {
-                file_id: row.id,
-                status: 'processing',
-                bytes_done: p.bytesDone,
-                size: row.size,
-                messages_added: p.messagesAdded,
-              },
-            })
             await repo.update(row.id, {
               bytesDone: p.bytesDone,
               linesDone: row.linesDone + p.linesDone,
@@ -310,6 +312,7 @@ export function createFileService({
               linesSkipped: row.linesSkipped + p.linesSkipped,
               updatedAt: Date.now(),
             })
+            progress('processing', p.bytesDone, p.messagesAdded) // after the row, so a GET then reads as much
           },
         })
         const now = Date.now()
@@ -323,10 +326,13 @@ export function createFileService({
           updatedAt: now,
           finishedAt: now,
         })
+        progress('completed', result.bytesDone, result.messagesAdded)
       } catch (e) {
         if (signal.aborted) throw new JobInterrupted()
         const now = Date.now()
         await repo.update(row.id, { status: 'error', error: (e as Error).message, updatedAt: now, finishedAt: now })
+        const last = await repo.find(null, row.id)
+        if (last) progress('error', last.bytesDone, last.messagesAdded - row.messagesAdded, (e as Error).message)
       }
     },
   }
