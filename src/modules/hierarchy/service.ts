@@ -40,6 +40,11 @@ export const toWorkspace = (w: WorkspaceRow) => ({
 
 /** Where a session ran, as ids: for linking events and sessions. */
 export type Placement = { projectId: string; machineId: string | null; workspaceId: string }
+const placementIn = (w: WorkspaceRow): Placement => ({
+  projectId: w.projectId,
+  machineId: w.machineId,
+  workspaceId: w.id,
+})
 
 /** Projects, machines, workspaces and the sessions under them. */
 export function createHierarchyService(repo: HierarchyRepository, conversations: ConversationService) {
@@ -97,6 +102,13 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
     })
     if (!row) throw conflict(`workspace ${w.workspace_id} belongs to another account`)
     return { workspace: row, project, created: !before }
+  }
+
+  /** The workspace a session is linked to, with the session's owner. */
+  const workspaceOfSession = async (sessionId: string) => {
+    const session = await conversations.placementOf(sessionId)
+    const workspace = session?.workspaceId ? await repo.findWorkspace(session.workspaceId) : undefined
+    return session && workspace ? { ownerId: session.ownerId, workspace } : null
   }
 
   // hooks arrive many times a second from one place: remember where a (machine, cwd) was placed, and where each
@@ -200,16 +212,9 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
       // the machine header, and those without it must not split the session into a machineless workspace.
       let current = sessions.get(sessionKey)
       if (!current) {
-        const session = await conversations.placementOf(p.sessionId)
-        const workspace = session?.workspaceId ? await repo.findWorkspace(session.workspaceId) : undefined
-        if (session?.ownerId === ownerId && workspace) {
-          const placement = {
-            projectId: workspace.projectId,
-            machineId: workspace.machineId,
-            workspaceId: workspace.id,
-          }
-          current = { path: workspace.path, placement }
-        }
+        const linked = await workspaceOfSession(p.sessionId)
+        if (linked?.ownerId === ownerId)
+          current = { path: linked.workspace.path, placement: placementIn(linked.workspace) }
       }
       const stays = current?.path === p.cwd && (!p.machineId || current.placement.machineId === p.machineId)
       let placement = stays ? current?.placement : placements.get(key)
@@ -231,7 +236,7 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
           machine_id: machineId,
           path: p.cwd,
         })
-        placement = { projectId: workspace.projectId, machineId: workspace.machineId, workspaceId: workspace.id }
+        placement = placementIn(workspace)
         remember(placements, key, placement)
       }
       await conversations.upsertSession(ownerId, {
@@ -244,15 +249,13 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
     },
     /** Where a session ran, when it is linked to a workspace. */
     async placementOfSession(sessionId: string) {
-      const c = await conversations.placementOf(sessionId)
-      if (!c?.workspaceId) return null
-      const w = await repo.findWorkspace(c.workspaceId)
-      return w ? { projectId: w.projectId, machineId: w.machineId, workspaceId: w.id } : null
+      const linked = await workspaceOfSession(sessionId)
+      return linked ? placementIn(linked.workspace) : null
     },
     /** The workspace's placement, for events that name a workspace. */
     async placementOf(ownerId: string, workspaceId: string): Promise<Placement | null> {
       const w = await repo.findWorkspace(workspaceId)
-      return w && w.ownerId === ownerId ? { projectId: w.projectId, machineId: w.machineId, workspaceId: w.id } : null
+      return w && w.ownerId === ownerId ? placementIn(w) : null
     },
   }
 }

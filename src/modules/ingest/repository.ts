@@ -77,11 +77,14 @@ export type ChunkPlan = {
   withChanges: boolean
 }
 
+/** A line that was not imported: where it is, and why. */
+export type LineError = { line: number; offset: number; reason: string; message: string }
+
 export type ChunkResult = {
   messagesAdded: number
   toolCallsAdded: number
   /** lines whose message another account already holds (message ids are global): reported, never merged */
-  refused: { line: number; offset: number; reason: string; message: string }[]
+  refused: LineError[]
   conversationIds: string[]
   /** with `withChanges`: per conversation, the messages this chunk added and the tool calls they started or completed */
   changes: Map<string, ConversationChange>
@@ -357,7 +360,7 @@ export function createIngestRepository(db: Db) {
     const seqBefore = (maxSeq.get() as { seq: number }).seq
     let messagesAdded = 0
     let toolCallsAdded = 0
-    const refused: ChunkResult['refused'] = []
+    const refused: LineError[] = []
     const changes = new Map<string, ConversationChange>()
     const changeOf = (conversationId: string) => {
       let change = changes.get(conversationId)

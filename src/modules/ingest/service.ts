@@ -4,7 +4,15 @@ import { conversationUpdated } from './changes'
 import { FINGERPRINT_WINDOW, fingerprintOf, LineFingerprints } from './fingerprint'
 import { DEFAULT_MAX_LINE_BYTES, type JsonlLine, readJsonl } from './jsonl'
 import { type NormalizedRecord, normalizeRecord, parseRawLine } from './records'
-import type { ChunkPlan, ConversationPlan, IngestRepository, LinePlan, MessagePlan, NewSource } from './repository'
+import type {
+  ChunkPlan,
+  ConversationPlan,
+  IngestRepository,
+  LineError,
+  LinePlan,
+  MessagePlan,
+  NewSource,
+} from './repository'
 import { messageIdOf, responseKey, usageTotal } from './usage'
 
 /** Lines per committed chunk: large enough to amortise the transaction, small enough to keep reads responsive. */
@@ -23,7 +31,6 @@ export type ImportProgress = {
   toolCallsAdded: number
   linesSkipped: number
 }
-export type LineError = { line: number; offset: number; reason: string; message: string }
 export type ImportResult = ImportProgress & {
   sourceId: string
   /** the file no longer started with what was imported before, so it was read again from the start */
