@@ -690,6 +690,7 @@ function fakeServer() {
         if (name === 'refused') return Response.json({ error: 'boom', code: 'INTERNAL' }, { status: 500 })
         return Response.json(status(name), { status: 202 })
       }
+      if (path === '/api/files/source') return Response.json({ error: 'none', code: 'NOT_FOUND' }, { status: 404 })
       const file = path.match(/^\/api\/files\/(\w+)$/)?.[1]
       if (file) {
         const polls = (state.polls.get(file) ?? 0) + 1
@@ -758,9 +759,29 @@ describe('remote server', () => {
       })
       expect(totals?.costUsd).toBeGreaterThan(0)
       expect(await target.totals(['not-a-conversation'])).toBeNull()
+      // only the appended lines travel, and a line still being written waits for its end
+      const before = statSync(w.short).size
       append(w.short, 2)
-      const [file] = (await findTranscripts([w.short])).files as [Transcript]
-      expect(await target.importFile(file, () => {})).toMatchObject({ linesDone: 2, messagesAdded: 2, linesSkipped: 0 })
+      const appended = statSync(w.short).size - before
+      appendFileSync(w.short, '{"type":"user","uuid":"half-writ')
+      const sent: number[] = []
+      const fetchBefore = globalThis.fetch
+      globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+        if (init?.body instanceof FormData) sent.push((init.body.get('file') as File).size)
+        return fetchBefore(input, init)
+      }) as typeof fetch
+      try {
+        const [file] = (await findTranscripts([w.short])).files as [Transcript]
+        expect(await target.importFile(file, () => {})).toMatchObject({
+          linesDone: 2,
+          messagesAdded: 2,
+          linesSkipped: 0,
+        })
+        expect(await target.importFile(file, () => {})).toMatchObject({ linesDone: 0, messagesAdded: 0 })
+      } finally {
+        globalThis.fetch = fetchBefore
+      }
+      expect(sent).toEqual([appended])
       // an empty file is not sent (the server refuses empty uploads)
       const emptyPath = join(w.dir, 'empty.jsonl')
       writeFileSync(emptyPath, '')

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'bun:test'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { expectedBy, expectedResponses, FIXTURES, fixtureFiles } from './fixture-expectations'
@@ -262,6 +262,112 @@ describe('transcript import through the API', () => {
     expect(countRows(db, 'messages')).toBe(messages + 2)
     const c = await api.api.conversations({ id: session }).get()
     expect(c.data?.message_count).toBe(messages + 2)
+  })
+
+  it('sends only what was appended: offset and fingerprint of what the server holds, 409 when it holds else', async () => {
+    const { api, db, config, user } = await makeApp()
+    const path = join(FIXTURES, 'spotter', 'subagent.jsonl')
+    const bytes = readFileSync(path)
+    const half = bytes.indexOf(0x0a, bytes.length >> 1) + 1 // a line's end near the middle
+    const key = '/home/me/.claude/projects/app/subagent.jsonl'
+    // the fingerprint as the API documents it: SHA-256 of the size, the first 64 KiB and the last 64 KiB
+    const fingerprint = (b: Uint8Array) =>
+      new Bun.CryptoHasher('sha256')
+        .update(String(b.length))
+        .update(b.subarray(0, 65536))
+        .update(b.subarray(Math.max(0, b.length - 65536)))
+        .digest('hex')
+    const storedFiles = () => readdirSync(join(config.dataDir, 'uploads'))
+    const post = async (part: Uint8Array, form: Record<string, string>) =>
+      api.api.files.post({ file: new File([part], 'subagent.jsonl'), ...form })
+    const finish = async (id: string) => {
+      for (let i = 0; i < 500; i++) {
+        const f = (await api.api.files({ id }).get()).data
+        if (f && (f.status === 'completed' || f.status === 'error')) return f
+        await Bun.sleep(10)
+      }
+      throw new Error('import did not finish')
+    }
+
+    expect((await api.api.files.source.get({ query: { source_key: key } })).status).toBe(404)
+    const first = await post(bytes.subarray(0, half), { source_key: key })
+    expect(first.status).toBe(202)
+    const firstDone = await finish(first.data?.id ?? '')
+    expect((await api.api.files.source.get({ query: { source_key: key } })).data).toEqual({
+      source_key: key,
+      size: half,
+      fingerprint: fingerprint(bytes.subarray(0, half)),
+      file_id: firstDone.id,
+    })
+
+    // what the server holds is not where this upload starts, or not this file, or nothing: 409, nothing kept
+    const rows = countRows(db, 'files')
+    const refusals = [
+      [{ offset: String(half - 1), fingerprint: fingerprint(bytes.subarray(0, half)) }, key, `holds ${half} bytes`],
+      [{ offset: String(half), fingerprint: fingerprint(bytes.subarray(1, half + 1)) }, key, 'not the start'],
+      [{ offset: String(half), fingerprint: fingerprint(bytes.subarray(0, half)) }, 'other', 'holds no upload'],
+    ] as const
+    for (const [form, sourceKey, says] of refusals) {
+      const r = await post(bytes.subarray(half), { ...form, source_key: sourceKey })
+      expect(r.status).toBe(409)
+      expect(r.error?.value).toMatchObject({ code: 'CONFLICT', error: expect.stringContaining(says) })
+    }
+    const bob = await user('bob')
+    expect((await bob.api.api.files.source.get({ query: { source_key: key } })).status).toBe(404)
+    const bobs = await bob.api.api.files.post({
+      file: new File([bytes.subarray(half)], 'x.jsonl'),
+      source_key: key,
+      offset: String(half),
+      fingerprint: fingerprint(bytes.subarray(0, half)),
+    })
+    expect(bobs.status).toBe(409)
+    // the form is checked as a whole
+    for (const [form, field] of [
+      [{ source_key: key, offset: String(half) }, 'fingerprint'],
+      [{ source_key: key, fingerprint: fingerprint(bytes) }, 'offset'],
+      [{ offset: String(half), fingerprint: fingerprint(bytes.subarray(0, half)) }, 'source_key'],
+      [{ source_key: key, offset: '-1', fingerprint: fingerprint(bytes) }, 'offset'],
+      [{ source_key: key, offset: '1', fingerprint: 'F'.repeat(64) }, 'fingerprint'],
+    ] as const) {
+      const r = await post(bytes.subarray(half), form)
+      expect(r.status).toBe(422)
+      expect(r.error?.value).toMatchObject({ code: 'VALIDATION', error: expect.stringContaining(`body ${field}`) })
+    }
+    expect(countRows(db, 'files')).toBe(rows)
+    expect(storedFiles()).toHaveLength(1)
+    expect(readFileSync(join(config.dataDir, 'uploads', storedFiles()[0] ?? ''))).toEqual(bytes.subarray(0, half))
+
+    const rest = await post(bytes.subarray(half), {
+      source_key: key,
+      offset: String(half),
+      fingerprint: fingerprint(bytes.subarray(0, half)),
+    })
+    expect(rest.status).toBe(202)
+    expect(rest.data?.size).toBe(bytes.length)
+    const restDone = await finish(rest.data?.id ?? '')
+    // one stored copy of the whole file, and the messages of the whole file, the second half's read once
+    expect(storedFiles()).toHaveLength(1)
+    expect(readFileSync(join(config.dataDir, 'uploads', storedFiles()[0] ?? ''))).toEqual(bytes)
+    const want = expectedLines([path])
+    const secondHalf = bytes
+      .subarray(half)
+      .toString()
+      .split('\n')
+      .filter((l) => l !== '').length
+    expect(restDone).toMatchObject({ status: 'completed', lines_done: secondHalf, bytes_done: bytes.length })
+    expect(countRows(db, 'messages')).toBe(want.totalMessages)
+    expect(firstDone.messages_added + restDone.messages_added).toBe(want.totalMessages)
+
+    // a whole file under the key replaces the copy; the copy goes with the last upload that reads it
+    const whole = await post(bytes, { source_key: key })
+    expect((await finish(whole.data?.id ?? '')).messages_added).toBe(0)
+    expect(storedFiles()).toHaveLength(1)
+    expect((await api.api.files.source.get({ query: { source_key: key } })).data?.file_id).toBe(whole.data?.id)
+    for (const id of [firstDone.id, restDone.id]) expect((await api.api.files({ id }).delete()).status).toBe(204)
+    expect(storedFiles()).toHaveLength(1)
+    expect((await api.api.files({ id: whole.data?.id ?? '' }).delete()).status).toBe(204)
+    expect(storedFiles()).toHaveLength(0)
+    expect((await api.api.files.source.get({ query: { source_key: key } })).status).toBe(404)
   })
 
   it('reads a rewritten file again from the start, safely', async () => {

@@ -1,4 +1,5 @@
 import { createClient } from '../client'
+import { fingerprintOf } from '../modules/ingest/fingerprint'
 import { CliError, messageOf, Unreachable } from './errors'
 import type { Target, Totals } from './target'
 
@@ -7,6 +8,18 @@ const POLL_MAX_MS = 1000
 const POLL_NETWORK_FAILURES = 5
 
 type Failure = { status: number; value: unknown } | null
+const LF = 0x0a
+const TAIL_READ = 64 * 1024
+
+/** The end of the last whole line between `from` and `size` (`from` when there is none): a line being written waits. */
+async function lineEndBefore(file: ReturnType<typeof Bun.file>, from: number, size: number) {
+  for (let end = size; end > from; end -= TAIL_READ) {
+    const start = Math.max(from, end - TAIL_READ)
+    const lf = (await file.slice(start, end).bytes()).lastIndexOf(LF)
+    if (lf !== -1) return start + lf + 1
+  }
+  return from
+}
 
 /** The error body's message when the server sent one, else the status. */
 function failureOf(error: Failure) {
@@ -53,6 +66,18 @@ export async function openRemoteTarget({ server, apiKey }: { server: string; api
       throw new CliError(`${base} refused the API key: ${failureOf(error)}`)
   }
 
+  /** The bytes of this file the server holds already, when they are its start and end at a line's end. */
+  const heldPrefix = async (path: string, size: number) => {
+    const res = await reach(() => api.files.source.get({ query: { source_key: path } }))
+    refuse(res.error)
+    const held = res.data // (none: never sent, deleted since, or a server without this route)
+    if (!held || held.size === 0 || held.size > size) return null
+    const local = Bun.file(path)
+    if ((await fingerprintOf(local, held.size)) !== held.fingerprint) return null
+    if (held.size < size && (await local.slice(held.size - 1, held.size).bytes())[0] !== LF) return null
+    return { offset: held.size, fingerprint: held.fingerprint }
+  }
+
   const me = await reach(() => api.auth.me.get())
   refuse(me.error)
   if (!me.data) throw new CliError(`${base}: ${failureOf(me.error)}`)
@@ -64,12 +89,38 @@ export async function openRemoteTarget({ server, apiKey }: { server: string; api
     owner,
     async importFile(file, onProgress) {
       // Send what is there now: a fixed-length slice (read lazily from disk), consistent even if the file grows.
-      const size = Bun.file(file.path).size
-      const nothing = { bytesDone: size, bytesTotal: size, linesDone: 0, messagesAdded: 0, toolCallsAdded: 0 }
+      const local = Bun.file(file.path)
+      const size = local.size
+      const nothing = {
+        bytesDone: size,
+        bytesTotal: size,
+        linesDone: 0,
+        messagesAdded: 0,
+        toolCallsAdded: 0,
+        linesSkipped: 0,
+        conversationIds: [],
+        skipped: [],
+      }
       // the server refuses an empty upload; a session file is empty only for a moment
-      if (size === 0) return { ...nothing, linesSkipped: 0, conversationIds: [], skipped: [] }
-      const upload = new File([Bun.file(file.path).slice(0, size)], file.displayName)
-      const posted = await reach(() => api.files.post({ file: upload, source_key: file.path }))
+      if (size === 0) return nothing
+      const send = (form: { offset: string; fingerprint: string } | undefined, end: number) =>
+        reach(() =>
+          api.files.post({
+            file: new File([local.slice(form ? Number(form.offset) : 0, end)], file.displayName),
+            source_key: file.path,
+            ...form,
+          }),
+        )
+      // when the server holds the start of this file, only the whole lines after it go
+      const held = await heldPrefix(file.path, size)
+      let posted: Awaited<ReturnType<typeof send>> | undefined
+      if (held) {
+        const end = await lineEndBefore(local, held.offset, size)
+        if (end === held.offset) return nothing
+        posted = await send({ offset: String(held.offset), fingerprint: held.fingerprint }, end)
+        if (posted.status === 409) posted = undefined // it changed in between: the whole file then
+      }
+      posted ??= await send(undefined, size)
       refuse(posted.error)
       if (posted.status === 404)
         throw new CliError(`${base} has no POST /api/files route: is it an Observatory server?`)

@@ -291,7 +291,12 @@ export const files = sqliteTable(
     updatedAt: integer('updated_at').notNull(),
     finishedAt: integer('finished_at'),
   },
-  (f) => [index('files_owner_idx').on(f.ownerId, f.createdAt)],
+  (f) => [
+    index('files_owner_idx').on(f.ownerId, f.createdAt),
+    // the newest upload of a source key, whose stored file the key's next upload replaces or extends
+    index('files_owner_source_idx').on(f.ownerId, f.sourceKey, f.createdAt),
+    index('files_stored_path_idx').on(f.storedPath),
+  ],
 )
 
 /** The job queue: a table plus a worker loop, so work survives restarts and several workers can claim jobs. */

@@ -38,6 +38,7 @@ export const filesModule = ({
           400: 'error',
           401: 'error',
           403: 'error',
+          409: 'error',
           413: 'error',
           415: 'error',
           422: 'error',
@@ -46,7 +47,11 @@ export const filesModule = ({
         detail: {
           summary: 'Upload a transcript',
           description:
-            'multipart/form-data with `file` (a .jsonl transcript). Answers 202 at once; the import runs in the background: poll GET /api/files/:id.',
+            'multipart/form-data with `file` (a .jsonl transcript). Answers 202 at once; the import runs in the ' +
+            'background: poll GET /api/files/:id. With `source_key`, the uploads of one file build up one copy of ' +
+            'it on the server and each import reads only what is new. To send only what was appended, ask ' +
+            'GET /api/files/source for the size and fingerprint held, check the fingerprint against your file, and ' +
+            'send the bytes from there with `offset` and `fingerprint` (409 when the server holds something else).',
         },
       },
     )
@@ -79,6 +84,16 @@ export const filesModule = ({
       query: 'file.ListQuery',
       response: { 200: 'file.Page', 401: 'error', 422: 'error', 429: 'error' },
       detail: { summary: 'List files, newest first' },
+    })
+    .get('/source', ({ user, query }) => files.source(user, query.source_key), {
+      role: 'viewer',
+      query: 'file.SourceQuery',
+      response: { 200: 'file.Source', 401: 'error', 404: 'error', 422: 'error', 429: 'error' },
+      detail: {
+        summary: 'What the server holds of a source key',
+        description:
+          "The size and fingerprint of the copy your uploads under this source_key built up: an upload with `offset` sends the file's bytes from `size` on.",
+      },
     })
     .get('/:id', ({ user, params }) => files.get(user, params.id), {
       role: 'viewer',

@@ -56,6 +56,41 @@ export const SourceKey = t.String({
   description: 'Your name for this file (e.g. its path): sending the same key again imports only what was appended',
 })
 
+export const UploadOffset = t.String({
+  pattern: '^[0-9]{1,15}$',
+  maxLength: 15,
+  description:
+    'Sends only the bytes of the file from this offset on: the server must hold exactly this many bytes under ' +
+    '`source_key` (GET /api/files/source), else 409. Needs `fingerprint`.',
+})
+
+export const Fingerprint = t.String({
+  pattern: '^[0-9a-f]{64}$',
+  maxLength: 64,
+  description:
+    'SHA-256 (hex) of the decimal byte count, the first 64 KiB and the last 64 KiB of those bytes: it proves the ' +
+    'server holds the start of the same file',
+})
+
+export const SourceSchema = t.Object(
+  {
+    source_key: SourceKey,
+    size: Integer({ description: 'Bytes of this file the server holds (what its uploads sent)' }),
+    fingerprint: Fingerprint,
+    file_id: t.String({ description: 'The latest upload under this key' }),
+  },
+  {
+    examples: [
+      {
+        source_key: '/home/ada/.claude/projects/-home-ada-app/ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl',
+        size: 2742311,
+        fingerprint: '9f2c6b1e4d0a7c3e8b5f1a2d6c9e0b4f7a3d8c1e5b2f6a9d0c4e7b1f3a8d5c2e',
+        file_id: '0190f5c2-0000-7000-8000-0000000000f1',
+      },
+    ],
+  },
+)
+
 export const FileModel = {
   'file.File': FileSchema,
   'file.Page': Page(FileSchema),
@@ -65,8 +100,12 @@ export const FileModel = {
     t.Object({
       file: t.File({ description: 'A Claude Code transcript (.jsonl)' }),
       source_key: t.Optional(SourceKey),
+      offset: t.Optional(UploadOffset),
+      fingerprint: t.Optional(Fingerprint),
     }),
   ),
+  'file.Source': SourceSchema,
+  'file.SourceQuery': t.Object({ source_key: SourceKey }),
   'file.ImportPath': t.Object(
     { path: t.String({ minLength: 1, maxLength: 4096, description: 'A file or folder under IMPORT_ROOTS' }) },
     { additionalProperties: false, examples: [{ path: '/srv/claude/projects' }] },

@@ -56,6 +56,22 @@ export function createFileRepository(db: Db) {
     async delete(id: string) {
       return db.delete(files).where(eq(files.id, id)).returning().get()
     },
+    /** The newest upload under this source key (its stored file is the one the key's uploads build up). */
+    async latestOf(ownerId: string, sourceKey: string) {
+      return db
+        .select()
+        .from(files)
+        .where(and(eq(files.ownerId, ownerId), eq(files.sourceKey, sourceKey)))
+        .orderBy(desc(files.createdAt), desc(files.id))
+        .limit(1)
+        .get()
+    },
+    /** Whether any file record still reads from this stored path. */
+    async pathInUse(storedPath: string) {
+      return (
+        db.select({ id: files.id }).from(files).where(eq(files.storedPath, storedPath)).limit(1).get() !== undefined
+      )
+    },
     async errors(row: FileRow, limit: number, offset: number) {
       return errorsOf(row, limit, offset)
     },

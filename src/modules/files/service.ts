@@ -1,18 +1,23 @@
-import { existsSync, readdirSync, rmSync } from 'node:fs'
-import { mkdir, open, readdir, realpath, rename, stat, unlink } from 'node:fs/promises'
+import { createReadStream, createWriteStream, existsSync, readdirSync, rmSync } from 'node:fs'
+import { mkdir, open, readdir, realpath, rename, stat, truncate, unlink } from 'node:fs/promises'
 import { join, sep } from 'node:path'
+import { pipeline } from 'node:stream/promises'
 import { type Actor, ownerScope } from '../../lib/actor'
 import type { EventBus } from '../../lib/bus'
-import { AppError, forbidden, notFound } from '../../lib/errors'
+import { AppError, conflict, forbidden, notFound } from '../../lib/errors'
 import { iso, isoOrNull } from '../../lib/models'
+import { fingerprintOf } from '../ingest/fingerprint'
 import type { IngestService } from '../ingest/service'
 import { JobInterrupted } from '../jobs/service'
 import type { FileDto } from './model'
 import type { FileRepository, FileRow } from './repository'
+import type { UploadForm } from './upload-form'
 
 export const IMPORT_FILE_JOB = 'import-file'
 const SNIFF_BYTES = 64 * 1024
 const FIRST_ERRORS = 10
+/** the source keys of uploads (server-side imports use the file's path) */
+const UPLOAD_KEY = 'upload:'
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf])
 const NEWLINE = 0x0a
@@ -165,6 +170,48 @@ export function createFileService({
     return inserted
   }
 
+  // uploads of the same source key, one after the other
+  const pending = new Map<string, Promise<unknown>>()
+  const oneAtATime = <T>(key: string, work: () => Promise<T>): Promise<T> => {
+    const run = (pending.get(key) ?? Promise.resolve()).then(work, work)
+    const settled = run.catch(() => undefined)
+    pending.set(key, settled)
+    void settled.then(() => pending.get(key) === settled && pending.delete(key))
+    return run
+  }
+  /** The stored file a source key's uploads build up (its newest upload's), when it is still there. */
+  const storedFileOf = async (ownerId: string, sourceKey: string) => {
+    const latest = await repo.latestOf(ownerId, sourceKey)
+    if (!latest?.storedPath.startsWith(uploadsDir)) return null
+    const size = await stat(latest.storedPath).then(
+      (s) => s.size,
+      () => null,
+    )
+    return size === null ? null : { path: latest.storedPath, size, fileId: latest.id }
+  }
+  /** Writes a keyed upload into the key's stored file (a new one for a key never seen); returns that file's path. */
+  const store = async (ownerId: string, sourceKey: string, form: UploadForm) => {
+    const held = await storedFileOf(ownerId, sourceKey)
+    if (!form.append) {
+      if (!held) return join(uploadsDir, form.file.id)
+      await rename(form.file.path, held.path)
+      return held.path
+    }
+    const { offset, fingerprint } = form.append
+    if (!held) throw conflict('the server holds no upload under this source_key: send the whole file, without offset')
+    if (held.size !== offset)
+      throw conflict(`the server holds ${held.size} bytes under this source_key, not ${offset}: send from there`)
+    if ((await fingerprintOf(Bun.file(held.path), offset)) !== fingerprint)
+      throw conflict('the bytes held under this source_key are not the start of this file: send the whole file')
+    try {
+      await pipeline(createReadStream(form.file.path), createWriteStream(held.path, { flags: 'a' }))
+    } catch (e) {
+      await truncate(held.path, offset).catch(() => undefined) // all of the upload or none of it
+      throw e
+    }
+    return held.path
+  }
+
   return {
     /**
      * Streams an upload's bytes to a temporary file under the uploads folder as they arrive. It stops, removes
@@ -200,33 +247,51 @@ export function createFileService({
     async discard(received: ReceivedUpload) {
       await unlink(received.path).catch(() => undefined)
     },
-    /** Keeps a received upload as `uploads/<id>` and queues its import. */
-    async upload(actor: Actor, form: { file: ReceivedUpload; name: string; sourceKey?: string }) {
-      const { id, path, size } = form.file
-      const storedPath = join(uploadsDir, id)
-      try {
-        await rename(path, storedPath)
-      } catch (e) {
-        await unlink(path).catch(() => undefined)
-        throw e
+    /**
+     * Keeps a received upload and queues its import. Without a source key it is kept as `uploads/<id>`. The uploads
+     * of one source key build up one stored file, a copy of the client's: a whole file replaces it, and an upload
+     * with `append` (the bytes from an offset on) extends it, once the server holds exactly that many bytes of the
+     * same file. One upload of a key at a time, so no two writes interleave.
+     */
+    async upload(actor: Actor, form: UploadForm) {
+      const { id, path } = form.file
+      const sourceKey = `${UPLOAD_KEY}${form.sourceKey ?? id}`
+      const keep = async () => {
+        const storedPath = form.sourceKey === undefined ? join(uploadsDir, id) : await store(actor.id, sourceKey, form)
+        if (storedPath === join(uploadsDir, id)) await rename(path, storedPath)
+        try {
+          const row = await queue({
+            id,
+            ownerId: actor.id,
+            name: displayName(form.name),
+            storedPath,
+            sourceKey,
+            size: (await stat(storedPath)).size,
+            createdAt: Date.now(),
+          })
+          return toFile(row)
+        } catch (e) {
+          await repo.delete(id).catch(() => undefined)
+          if (!(await repo.pathInUse(storedPath))) await unlink(storedPath).catch(() => undefined)
+          throw e
+        }
       }
-      let row: FileRow
       try {
-        row = await queue({
-          id,
-          ownerId: actor.id,
-          name: displayName(form.name),
-          storedPath,
-          sourceKey: `upload:${form.sourceKey ?? id}`,
-          size,
-          createdAt: Date.now(),
-        })
-      } catch (e) {
-        await repo.delete(id).catch(() => undefined)
-        await unlink(storedPath).catch(() => undefined)
-        throw e
+        return await (form.sourceKey === undefined ? keep() : oneAtATime(`${actor.id}\n${sourceKey}`, keep))
+      } finally {
+        await unlink(path).catch(() => undefined) // (gone already once renamed)
       }
-      return toFile(row)
+    },
+    /** What the server holds of a source key's uploads: the size and fingerprint an upload with `offset` needs. */
+    async source(actor: Actor, key: string) {
+      const held = await storedFileOf(actor.id, `${UPLOAD_KEY}${key}`)
+      if (!held) throw notFound('upload with that source_key')
+      return {
+        source_key: key,
+        size: held.size,
+        fingerprint: await fingerprintOf(Bun.file(held.path), held.size),
+        file_id: held.fileId,
+      }
     },
     /** Imports a server-side file or folder; only under IMPORT_ROOTS, with symlinks resolved before the check. */
     async importPath(actor: Actor, path: string) {
@@ -273,8 +338,12 @@ export function createFileService({
     /** Deletes the file record and its stored upload; the conversations it imported stay. */
     async remove(actor: Actor, id: string) {
       const row = await require(actor, id)
-      await repo.delete(row.id)
-      if (row.storedPath.startsWith(uploadsDir)) await unlink(row.storedPath).catch(() => undefined)
+      // (the stored file of a source key goes with the last upload that reads it; not while one writes to it)
+      await oneAtATime(`${row.ownerId}\n${row.sourceKey}`, async () => {
+        await repo.delete(row.id)
+        if (row.storedPath.startsWith(uploadsDir) && !(await repo.pathInUse(row.storedPath)))
+          await unlink(row.storedPath).catch(() => undefined)
+      })
     },
     /** The job: imports the file, recording progress on its row as each chunk commits, and telling it live. */
     async process(fileId: string, signal: AbortSignal) {

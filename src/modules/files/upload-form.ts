@@ -1,29 +1,35 @@
 import { Value } from '@sinclair/typebox/value'
 import { AppError } from '../../lib/errors'
-import { SourceKey } from './model'
+import { Fingerprint, SourceKey, UploadOffset } from './model'
 import { boundaryOf, MultipartError, parseMultipart } from './multipart'
 import type { ReceivedUpload } from './service'
 
 /** The form of POST /api/files once read: the file is on disk, not in memory. */
-export type UploadForm = { file: ReceivedUpload; name: string; sourceKey?: string }
+export type UploadForm = {
+  file: ReceivedUpload
+  name: string
+  sourceKey?: string
+  /** the file holds the source's bytes from `offset` on, which the server holds up to there with this fingerprint */
+  append?: { offset: number; fingerprint: string }
+}
 
 /** The same error body a schema violation gets (422 VALIDATION, the field's path in `details`). */
 const invalid = (field: string, message: string) =>
   new AppError(422, 'VALIDATION', `invalid body ${field}: ${message}`, [{ path: `/${field}`, message }])
 
-/** source_key as text, read no further than its longest value can be in UTF-8. */
-async function readSourceKey(body: AsyncIterable<Uint8Array>) {
-  const maxLength = SourceKey.maxLength ?? 1024
+/** A text field checked against its schema, read no further than its longest value can be in UTF-8. */
+async function readField(field: string, schema: typeof SourceKey, body: AsyncIterable<Uint8Array>) {
+  const maxLength = schema.maxLength ?? 1024
   const chunks: Uint8Array[] = []
   let size = 0
   for await (const chunk of body) {
     size += chunk.length
-    if (size > maxLength * 4) throw invalid('source_key', `Expected string length less or equal to ${maxLength}`)
+    if (size > maxLength * 4) throw invalid(field, `Expected string length less or equal to ${maxLength}`)
     chunks.push(chunk)
   }
   const value = new TextDecoder().decode(Buffer.concat(chunks))
-  const error = Value.Errors(SourceKey, value).First()
-  if (error) throw invalid('source_key', error.message)
+  const error = Value.Errors(schema, value).First()
+  if (error) throw invalid(field, error.message)
   return value
 }
 
@@ -48,7 +54,12 @@ export async function readUploadForm(
     )
   let received: ReceivedUpload | undefined
   let name = ''
-  let sourceKey: string | undefined
+  const text: Record<'source_key' | 'offset' | 'fingerprint', string | undefined> = {
+    source_key: undefined,
+    offset: undefined,
+    fingerprint: undefined,
+  }
+  const schemas = { source_key: SourceKey, offset: UploadOffset, fingerprint: Fingerprint }
   try {
     for await (const part of parseMultipart(request.body, boundary)) {
       if (part.name === 'file') {
@@ -56,15 +67,22 @@ export async function readUploadForm(
         if (part.filename === undefined) throw invalid('file', "Expected kind 'File'")
         name = part.filename
         received = await files.receive(part.body)
-      } else if (part.name === 'source_key') {
-        if (sourceKey !== undefined) throw invalid('source_key', 'Expected one value, got several')
-        sourceKey = await readSourceKey(part.body)
+      } else if (part.name === 'source_key' || part.name === 'offset' || part.name === 'fingerprint') {
+        if (text[part.name] !== undefined) throw invalid(part.name, 'Expected one value, got several')
+        text[part.name] = await readField(part.name, schemas[part.name], part.body)
       } else if (part.name === undefined)
         throw new AppError(400, 'BAD_REQUEST', 'a part of the multipart body has no Content-Disposition name')
       else throw invalid(part.name.slice(0, 100), 'Unexpected property')
     }
     if (!received) throw invalid('file', 'Expected required property')
-    return { file: received, name, sourceKey }
+    const { source_key: sourceKey, offset, fingerprint } = text
+    if ((offset === undefined) !== (fingerprint === undefined))
+      throw invalid(offset === undefined ? 'offset' : 'fingerprint', 'Expected with offset and fingerprint both')
+    if (offset === undefined || fingerprint === undefined) return { file: received, name, sourceKey }
+    if (sourceKey === undefined) throw invalid('source_key', 'Expected required property with offset')
+    const at = Number(offset)
+    if (!Number.isSafeInteger(at)) throw invalid('offset', 'Expected integer')
+    return { file: received, name, sourceKey, append: { offset: at, fingerprint } }
   } catch (e) {
     if (received) await files.discard(received)
     if (e instanceof MultipartError)
