@@ -1,9 +1,10 @@
 import { Database } from 'bun:sqlite'
 import { afterAll, describe, expect, it } from 'bun:test'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { integrityOf, restoreFrom } from '../src/db/backup'
+import { openDatabase } from '../src/db/client'
 import { makeApp } from './helpers'
 
 const dir = mkdtempSync(join(tmpdir(), 'observatory-backup-'))
@@ -107,6 +108,30 @@ describe('backup and restore from the CLI', () => {
     const restored = new Database(join(target, 'observatory.db'), { readonly: true })
     expect(restored.query('SELECT title FROM conversations').all()).toEqual([{ title: 'to be saved' }])
     restored.close()
+
+    // not while another process has the database open; the database is then left as it was
+    const holder = openDatabase(join(target, 'observatory.db'))
+    holder.$client.exec("UPDATE conversations SET title = 'still here'")
+    const refused = cli(['restore', file], { DATA_DIR: target })
+    expect([refused.exitCode, refused.stderr.toString().trim()]).toEqual([
+      1,
+      `observatory: cannot restore from ${file}: ${join(target, 'observatory.db')} is open in another process (a running server or import): stop it first`,
+    ])
+    expect(holder.$client.query('SELECT title FROM conversations').all()).toEqual([{ title: 'still here' }])
+
+    // what only the WAL held (a process that died without closing) stays in the kept file
+    const crashed = join(dir, 'cli-crashed')
+    mkdirSync(crashed)
+    for (const suffix of ['', '-wal'])
+      copyFileSync(join(target, `observatory.db${suffix}`), join(crashed, `observatory.db${suffix}`))
+    holder.$client.close()
+    expect(statSync(join(crashed, 'observatory.db-wal')).size).toBeGreaterThan(0)
+    const fromCrash = cli(['restore', file], { DATA_DIR: crashed })
+    expect(fromCrash.exitCode).toBe(0)
+    const keptName = readdirSync(crashed).find((f) => f.includes('before-restore')) ?? ''
+    const kept = new Database(join(crashed, keptName), { readonly: true })
+    expect(kept.query('SELECT title FROM conversations').all()).toEqual([{ title: 'still here' }])
+    kept.close()
 
     const bad = cli(['restore', join(dir, 'nope.db')], { DATA_DIR: target })
     expect(bad.exitCode).toBe(1)

@@ -24,16 +24,40 @@ export function integrityOf(path: string): string {
 }
 
 /**
- * Puts a backup in place of the database at `dbPath` (the server must be stopped). The current file is kept beside
- * it as `<db>.before-restore-<time>`; a backup that fails its integrity check is refused.
+ * Holds the database at `dbPath` alone, with everything its WAL holds folded into the file, for `work`; refuses
+ * while another process has it open (a running server, an import): replacing the file under them would lose writes.
+ */
+function withDatabaseAlone<T>(dbPath: string, work: () => T): T {
+  if (!existsSync(dbPath)) return work()
+  const sqlite = new Database(dbPath)
+  try {
+    // exclusive locking takes locks the others' shared memory would need: it fails at once while anyone has it open
+    sqlite.exec('PRAGMA locking_mode = EXCLUSIVE')
+    try {
+      sqlite.exec('BEGIN EXCLUSIVE; COMMIT')
+    } catch {
+      throw new Error(`${dbPath} is open in another process (a running server or import): stop it first`)
+    }
+    sqlite.exec('PRAGMA wal_checkpoint(TRUNCATE)')
+    return work()
+  } finally {
+    sqlite.close()
+  }
+}
+
+/**
+ * Puts a backup in place of the database at `dbPath`, which no other process may have open (stop the server). The
+ * current file is kept beside it as `<db>.before-restore-<time>`; a backup that fails its integrity check is refused.
  */
 export function restoreFrom(backup: string, dbPath: string) {
   const integrity = integrityOf(backup)
   if (integrity !== 'ok') throw new Error(`${backup} is damaged: ${integrity}`)
-  const kept = `${dbPath}.before-restore-${new Date().toISOString().replace(/[:.]/g, '-')}`
-  if (existsSync(dbPath)) renameSync(dbPath, kept)
-  for (const suffix of ['-wal', '-shm']) rmSync(`${dbPath}${suffix}`, { force: true })
-  mkdirSync(dirname(dbPath), { recursive: true })
-  copyFileSync(backup, dbPath)
-  return { kept: existsSync(kept) ? kept : null }
+  return withDatabaseAlone(dbPath, () => {
+    const kept = `${dbPath}.before-restore-${new Date().toISOString().replace(/[:.]/g, '-')}`
+    if (existsSync(dbPath)) renameSync(dbPath, kept)
+    for (const suffix of ['-wal', '-shm']) rmSync(`${dbPath}${suffix}`, { force: true })
+    mkdirSync(dirname(dbPath), { recursive: true })
+    copyFileSync(backup, dbPath)
+    return { kept: existsSync(kept) ? kept : null }
+  })
 }
