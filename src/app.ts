@@ -97,8 +97,18 @@ export function createApp({ config, db, logger, pricing, bus = createMemoryBus()
   queue.start()
   const relay = relayOtherWriters({ db, repo: ingestRepo, bus })
 
+  /**
+   * Ends what would keep a stopping server busy: live streams end (clients reconnect once it is back), the relay
+   * stops, and the job queue stops at its next chunk boundary (the job resumes there on the next start).
+   */
+  const shutdown = async () => {
+    live.endAll()
+    relay.stop()
+    await queue.stop()
+  }
+
   // normalize: false, so unknown body fields are rejected (422) instead of silently dropped.
-  return new Elysia({ normalize: false })
+  const app = new Elysia({ normalize: false })
     .use(
       httpPlugin({
         logger,
@@ -121,10 +131,8 @@ export function createApp({ config, db, logger, pricing, bus = createMemoryBus()
     .use(eventsModule({ events, hierarchy, conversations, guard }))
     .use(adminModule({ db, backupsDir: join(config.dataDir, 'backups'), guard }))
     .use(liveModule({ live, guard, authenticate: (headers) => authenticateHeaders(auth, headers) }))
-    .onStop(async () => {
-      relay.stop()
-      await queue.stop()
-    })
+    .onStop(shutdown)
+  return Object.assign(app, { shutdown })
 }
 
 export type App = ReturnType<typeof createApp>

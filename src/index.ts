@@ -38,13 +38,15 @@ async function start() {
     stopping = true
     logger.info({ signal }, 'shutting down: finishing in-flight requests')
     const server = app.server
+    // live streams end now, and the job queue stops at its next chunk boundary
+    const stopped = app.shutdown()
     if (server) {
       // Stop accepting; wait for in-flight requests, but not forever.
       const drained = server.stop(false)
       const timedOut = await Promise.race([drained.then(() => false), Bun.sleep(SHUTDOWN_GRACE_MS).then(() => true)])
       if (timedOut) await server.stop(true)
     }
-    await app.stop(true) // runs the app's stop hooks: the job queue stops at its next chunk boundary
+    await stopped
     await checkpointer?.stop()
     closeDatabase(db)
     logger.info('stopped')

@@ -253,6 +253,34 @@ describe('WebSocket in-process', () => {
   })
 })
 
+describe('shutdown', () => {
+  it('ends every event stream and socket, so the server drains without waiting for them', async () => {
+    const { app, alice } = await makeApp()
+    const server = app.listen({ port: 0, hostname: '127.0.0.1' })
+    const base = `127.0.0.1:${server.server!.port}/api/live`
+    const stream = await fetch(`http://${base}/stream`, { headers: { authorization: `Bearer ${alice.token}` } })
+    const reader = stream.body!.getReader()
+    await reader.read() // the retry line: the stream is open
+    const ws = new WebSocket(`ws://${base}`, {
+      headers: { authorization: `Bearer ${alice.token}` },
+    } as unknown as string[])
+    await new Promise((resolve) => {
+      ws.onopen = resolve
+    })
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+      ws.onclose = (e) => resolve({ code: e.code, reason: e.reason })
+    })
+    await app.shutdown()
+    // the stream ends cleanly, with no revoked event; the socket is told the server is going away
+    const rest: string[] = []
+    for (let r = await reader.read(); !r.done; r = await reader.read()) rest.push(new TextDecoder().decode(r.value))
+    expect(rest.join('')).not.toContain('revoked')
+    expect(await closed).toEqual({ code: 1001, reason: 'server shutting down' })
+    // nothing holds the server open now (before, this waited for the clients to leave)
+    await server.server!.stop(false)
+  })
+})
+
 describe('job queue', () => {
   const queueWith = (handler: Parameters<typeof createJobQueue>[0]['handlers'][string]) => {
     const db = openDatabase(':memory:')

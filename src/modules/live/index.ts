@@ -73,9 +73,12 @@ export const liveModule = ({ live, guard, authenticate }: Deps) => {
                   else if (m.kind === 'reset') write('event: reset\ndata: {}\n\n')
                   else write(`id: ${m.event.id}\nevent: ${m.event.type}\ndata: ${m.event.json}\n\n`)
                 },
-                () => {
-                  write('event: revoked\ndata: {}\n\n')
-                  controller.close()
+                (why) => {
+                  // (a client reconnecting after a shutdown finds the server again once it is back)
+                  if (why === 'revoked') write('event: revoked\ndata: {}\n\n')
+                  try {
+                    controller.close()
+                  } catch {} // closed already: the client had gone
                 },
                 stillAllowed(user, request.headers),
               )
@@ -159,7 +162,7 @@ export const liveModule = ({ live, guard, authenticate }: Deps) => {
           filterOf(ws.data.query),
           lastEventId === undefined ? null : Number(lastEventId),
           (m) => ws.send(m.kind === 'event' ? m.event.json : { type: m.kind }),
-          () => ws.close(4401, 'credential revoked'),
+          (why) => (why === 'revoked' ? ws.close(4401, 'credential revoked') : ws.close(1001, 'server shutting down')),
           ws.data.socketAllowed,
         )
         subscriptions.set(ws.id, stop)

@@ -55,6 +55,8 @@ export function createLiveService({
   }
 
   const tickets = new Map<string, { actor: Actor; expires: number }>()
+  /** each open subscription's way to end it, for the server's shutdown */
+  const open = new Set<() => void>()
 
   return {
     /** A one-time ticket for opening a WebSocket from a browser, which cannot send an Authorization header. */
@@ -76,14 +78,15 @@ export function createLiveService({
      * Subscribes `send` to matching events, first replaying those after `lastEventId` (or telling the client about a
      * gap with a `reset` event). At each heartbeat `allowed` is asked again (by default: the user is still active;
      * a stream opened with a credential checks that credential: a revoked key or an expired token ends it too), and
-     * `close` is called once it says no. Returns the unsubscribe.
+     * `close('revoked')` is called once it says no; `close('shutdown')` when the server stops. Returns the
+     * unsubscribe.
      */
     subscribe(
       actor: Actor,
       f: LiveFilter,
       lastEventId: number | null,
       send: (message: LiveMessage) => void,
-      close: () => void,
+      close: (why: 'revoked' | 'shutdown') => void,
       allowed: () => Promise<boolean> = () => isActive(actor.id),
     ) {
       // events that arrive while the replay is being filtered wait their turn, so the order holds
@@ -102,7 +105,7 @@ export function createLiveService({
       const heartbeat = setInterval(async () => {
         if (!(await allowed())) {
           stop()
-          close()
+          close('revoked')
           return
         }
         send({ kind: 'heartbeat' })
@@ -110,8 +113,18 @@ export function createLiveService({
       const stop = () => {
         clearInterval(heartbeat)
         unsubscribe()
+        open.delete(end)
       }
+      const end = () => {
+        stop()
+        close('shutdown')
+      }
+      open.add(end)
       return stop
+    },
+    /** Ends every subscription, so that open streams do not hold a stopping server until its grace runs out. */
+    endAll() {
+      for (const end of [...open]) end()
     },
   }
 }
