@@ -1,6 +1,6 @@
 import { Database } from 'bun:sqlite'
 import { afterAll, describe, expect, it } from 'bun:test'
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { integrityOf, restoreFrom } from '../src/db/backup'
@@ -24,7 +24,7 @@ const transcript = (n: number) =>
 
 describe('backup and restore', () => {
   it('copies the database consistently while an import runs, and the copy restores', async () => {
-    const { admin, api, db, config } = await makeApp({ DATA_DIR: dir })
+    const { admin, api, db, config } = await makeApp({ DATA_DIR: dir, DB_PATH: join(dir, 'observatory.db') })
     const path = join(dir, 'big.jsonl')
     writeFileSync(path, `${transcript(20_000)}\n`)
     const upload = await api.api.files.post({ file: new File([await Bun.file(path).bytes()], 'big.jsonl') })
@@ -66,6 +66,29 @@ describe('backup and restore', () => {
     const r = new Database(restored, { readonly: true })
     expect((r.query('SELECT count(*) AS n FROM messages').get() as { n: number }).n).toBe(inCopy)
     r.close()
+  })
+
+  it('makes the copy on a thread of its own: the server answers while it is made', async () => {
+    const dataDir = join(dir, 'busy')
+    const { admin, app, db } = await makeApp({ DATA_DIR: dataDir, DB_PATH: join(dataDir, 'observatory.db') })
+    // ~64 MiB to copy
+    db.$client.exec('CREATE TABLE ballast (b BLOB)')
+    const insert = db.$client.prepare('INSERT INTO ballast VALUES (randomblob(1048576))')
+    db.$client.transaction(() => {
+      for (let i = 0; i < 64; i++) insert.run()
+    })()
+    let finished = false
+    const pending = admin.api.api.admin.backups.post().then((r) => {
+      finished = true
+      return r
+    })
+    const backups = join(dataDir, 'backups')
+    while (!finished && !(existsSync(backups) && readdirSync(backups).length > 0)) await Bun.sleep(1)
+    expect((await app.handle(new Request('http://localhost/health'))).status).toBe(200)
+    expect(finished).toBe(false)
+    const backup = await pending
+    expect(backup.status).toBe(201)
+    expect(integrityOf(join(backups, backup.data?.name ?? ''))).toBe('ok')
   })
 
   it('refuses to restore a damaged file', () => {

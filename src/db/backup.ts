@@ -5,12 +5,33 @@ import type { Db } from './client'
 
 /**
  * A consistent copy of the live database: VACUUM INTO reads one snapshot (WAL lets imports keep writing meanwhile),
- * so the copy holds every row committed before it started, compacted, in a single file.
+ * so the copy holds every row committed before it started, compacted, in a single file. It runs in a worker thread
+ * with its own connection; only an in-memory database (tests), which no other connection can see, is copied on
+ * `db`'s own. A copy that fails is removed.
  */
-export function backupTo(db: Db, path: string) {
+export async function backupTo(db: Db, dbPath: string, path: string) {
   if (existsSync(path)) throw new Error(`${path} already exists`)
   mkdirSync(dirname(path), { recursive: true })
-  db.$client.run('VACUUM INTO ?', [path])
+  try {
+    if (dbPath === ':memory:') {
+      db.$client.run('VACUUM INTO ?', [path])
+      return
+    }
+    const worker = new Worker(new URL('./backup-worker.ts', import.meta.url))
+    try {
+      const reply = await new Promise<{ ok: boolean; error?: string }>((resolve) => {
+        worker.onmessage = (e) => resolve(e.data)
+        worker.onerror = (e) => resolve({ ok: false, error: e.message })
+        worker.postMessage({ from: dbPath, to: path })
+      })
+      if (!reply.ok) throw new Error(reply.error)
+    } finally {
+      worker.terminate()
+    }
+  } catch (e) {
+    rmSync(path, { force: true })
+    throw e
+  }
 }
 
 /** `ok`, or SQLite's first complaint about the file. */

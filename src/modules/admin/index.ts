@@ -19,7 +19,17 @@ const Backup = t.Object(
 const NAME = /^observatory-[\dTZ-]+\.db$/
 
 /** Backups of the database, for admins: made while the service runs, listed, downloaded. */
-export const adminModule = ({ db, backupsDir, guard }: { db: Db; backupsDir: string; guard: AuthGuard }) => {
+export const adminModule = ({
+  db,
+  dbPath,
+  backupsDir,
+  guard,
+}: {
+  db: Db
+  dbPath: string
+  backupsDir: string
+  guard: AuthGuard
+}) => {
   const describe = (name: string) => {
     const s = statSync(join(backupsDir, name))
     return { name, size: s.size, created_at: iso(s.mtimeMs) }
@@ -30,9 +40,9 @@ export const adminModule = ({ db, backupsDir, guard }: { db: Db; backupsDir: str
     .guard({ role: 'admin' })
     .post(
       '/backups',
-      ({ status }) => {
+      async ({ status }) => {
         const name = `observatory-${new Date().toISOString().replace(/[:.]/g, '-')}.db`
-        backupTo(db, join(backupsDir, name))
+        await backupTo(db, dbPath, join(backupsDir, name))
         return status(201, describe(name))
       },
       {
@@ -41,7 +51,8 @@ export const adminModule = ({ db, backupsDir, guard }: { db: Db; backupsDir: str
         response: { 201: Backup, 401: 'error', 403: 'error', 422: 'error', 429: 'error' },
         detail: {
           summary: 'Back up the database now',
-          description: 'A consistent copy (VACUUM INTO) in DATA_DIR/backups, made while imports run.',
+          description:
+            'A consistent copy (VACUUM INTO) in DATA_DIR/backups, made while imports run, on a thread of its own: the server goes on answering.',
         },
       },
     )
