@@ -361,6 +361,9 @@ describe('transcript import through the API', () => {
     // a whole file under the key replaces the copy; the copy goes with the last upload that reads it
     const whole = await post(bytes, { source_key: key })
     expect((await finish(whole.data?.id ?? '')).messages_added).toBe(0)
+    expect(countRows(db, 'files')).toBe(rows + 2)
+    expect((await api.api.analytics.overview.get()).data?.files).toBe(1) // one file, sent three times
+    expect((await bob.api.api.analytics.overview.get()).data?.files).toBe(0)
     expect(storedFiles()).toHaveLength(1)
     expect((await api.api.files.source.get({ query: { source_key: key } })).data?.file_id).toBe(whole.data?.id)
     for (const id of [firstDone.id, restDone.id]) expect((await api.api.files({ id }).delete()).status).toBe(204)

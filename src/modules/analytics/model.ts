@@ -169,7 +169,10 @@ export const AnalyticsModel = {
       conversations: Integer(),
       messages: Integer(),
       tool_calls: Integer(),
-      files: Integer(),
+      files: Integer({
+        description:
+          'Transcript files imported (uploads, the CLI, server-side imports): each once, however often it was sent',
+      }),
       ...Tokens,
       active_days: Integer(),
       top_projects: t.Array(t.Object({ project_path: t.String(), conversations: Integer(), cost_usd: t.Number() })),
