@@ -320,7 +320,7 @@ describe('Claude Code hooks', () => {
     expect(linkedEvents.items.map((e) => [e.workspace_id, e.project_id])).toEqual([['w-shop', linked.project_id]])
   })
 
-  it('keeps a session whose machine id another account already uses (two laptops with one hostname)', async () => {
+  it('gives a session whose machine id another account already uses a machine of its own (two laptops, one hostname)', async () => {
     const { app, alice, user } = await makeApp()
     const bob = await user('bob')
     const send = async (who: typeof alice, p: Record<string, unknown>) => {
@@ -330,14 +330,26 @@ describe('Claude Code hooks', () => {
     }
     expect((await send(bob, hook('SessionStart', { session_id: 'bobs-session' }))).status).toBe(200)
     expect((await send(alice, hook('SessionStart', { session_id: 'alices-session' }))).status).toBe(200)
+    expect((await send(alice, hook('Stop', { session_id: 'alices-session' }))).status).toBe(200)
+    // alice's machine is the same id tagged with her account, as the README says
+    const tagged = `MacBook-Pro@${new Bun.CryptoHasher('sha256').update(alice.id).digest('hex').slice(0, 8)}`
     const events = await alice.api.api.sessions({ id: 'alices-session' }).events.get({ query: {} })
-    expect(events.data?.items.map((e) => [e.type, e.machine_id])).toEqual([['SessionStart', null]])
-    const tree = (await alice.api.api.projects({ id: events.data!.items[0]!.project_id! }).hierarchy.get()).data!
-    expect(tree.machines.map((m) => [m.machine, m.workspaces.flatMap((w) => w.sessions.map((x) => x.id))])).toEqual([
-      [null, ['alices-session']],
+    expect(events.data?.items.map((e) => [e.type, e.machine_id])).toEqual([
+      ['SessionStart', tagged],
+      ['Stop', tagged],
     ])
-    expect((await bob.api.api.machines({ id: 'MacBook-Pro' }).get()).status).toBe(200)
+    const tree = (await alice.api.api.projects({ id: events.data!.items[0]!.project_id! }).hierarchy.get()).data!
+    expect(
+      tree.machines.map((m) => [
+        m.machine?.id,
+        m.machine?.hostname,
+        m.workspaces.flatMap((w) => w.sessions.map((x) => x.id)),
+      ]),
+    ).toEqual([[tagged, 'MacBook-Pro', ['alices-session']]])
+    expect((await bob.api.api.machines({ id: 'MacBook-Pro' }).get()).data?.workspaces).toHaveLength(1)
     expect((await alice.api.api.machines({ id: 'MacBook-Pro' }).get()).status).toBe(404)
+    expect((await bob.api.api.machines({ id: tagged }).get()).status).toBe(404)
+    expect((await alice.api.api.machines.get({ query: {} })).data?.items.map((m) => m.id)).toEqual([tagged])
   })
 
   it('keeps a hook tool call and the same call from the transcript as one tool call', async () => {

@@ -111,6 +111,27 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
     return session && workspace ? { ownerId: session.ownerId, workspace } : null
   }
 
+  /**
+   * The machine a hook's header names. Machine ids are the clients' (often a hostname), and another account may hold
+   * the same one (two laptops called MacBook-Pro): then this account's machine is that id tagged with the account
+   * (`<id>@<first 8 hex of SHA-256 of the account id>`), so its sessions keep a machine of their own.
+   */
+  const hookMachine = async (ownerId: string, clientId: string, hostname: string | undefined) => {
+    const tag = new Bun.CryptoHasher('sha256').update(ownerId).digest('hex').slice(0, 8)
+    const tagged = `${clientId.slice(0, 119)}@${tag}`
+    for (const [id, name] of [
+      [clientId, hostname],
+      [tagged, hostname ?? clientId],
+    ] as const)
+      try {
+        await upsertMachine(ownerId, { machine_id: id, hostname: name })
+        return id
+      } catch (e) {
+        if (!(e instanceof AppError && e.status === 409)) throw e
+      }
+    return undefined // (both taken: only by a client that named itself after another's tag)
+  }
+
   // hooks arrive many times a second from one place: remember where a (machine, cwd) was placed, and where each
   // session is (its workspace's path with it), so a hook costs no lookups once its session is placed
   const placements = new Map<string, Placement>()
@@ -219,17 +240,7 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
       const stays = current?.path === p.cwd && (!p.machineId || current.placement.machineId === p.machineId)
       let placement = stays ? current?.placement : placements.get(key)
       if (!placement) {
-        // Machine ids are the clients' (often the hostname), and another account may hold the same one: then the
-        // workspace goes without a machine rather than the session being lost.
-        const machineId = p.machineId
-          ? await upsertMachine(ownerId, { machine_id: p.machineId, hostname: p.hostname }).then(
-              () => p.machineId,
-              (e: unknown) => {
-                if (e instanceof AppError && e.status === 409) return undefined
-                throw e
-              },
-            )
-          : undefined
+        const machineId = p.machineId ? await hookMachine(ownerId, p.machineId, p.hostname) : undefined
         const workspaceId = `ws_${new Bun.CryptoHasher('sha256').update(key).digest('hex').slice(0, 24)}`
         const { workspace } = await upsertWorkspace(ownerId, {
           workspace_id: workspaceId,
