@@ -80,9 +80,8 @@ export async function readUploadForm(
       throw invalid(offset === undefined ? 'offset' : 'fingerprint', 'Expected with offset and fingerprint both')
     if (offset === undefined || fingerprint === undefined) return { file: received, name, sourceKey }
     if (sourceKey === undefined) throw invalid('source_key', 'Expected required property with offset')
-    const at = Number(offset)
-    if (!Number.isSafeInteger(at)) throw invalid('offset', 'Expected integer')
-    return { file: received, name, sourceKey, append: { offset: at, fingerprint } }
+    // (at most 15 digits: always a safe integer)
+    return { file: received, name, sourceKey, append: { offset: Number(offset), fingerprint } }
   } catch (e) {
     if (received) await files.discard(received)
     if (e instanceof MultipartError)
