@@ -97,11 +97,14 @@ export function createApp({ config, db, logger, pricing, bus = createMemoryBus()
   queue.start()
   const relay = relayOtherWriters({ db, repo: ingestRepo, bus })
 
+  const stopping = new AbortController()
   /**
-   * Ends what would keep a stopping server busy: live streams end (clients reconnect once it is back), the relay
-   * stops, and the job queue stops at its next chunk boundary (the job resumes there on the next start).
+   * Ends what would keep a stopping server busy: a backup under way ends (leaving no part behind), live streams end
+   * (clients reconnect once it is back), the relay stops, and the job queue stops at its next chunk boundary (the
+   * job resumes there on the next start). The entry point calls it before draining; `app.stop()` runs it too.
    */
   const shutdown = async () => {
+    stopping.abort()
     live.endAll()
     relay.stop()
     await queue.stop()
@@ -129,7 +132,7 @@ export function createApp({ config, db, logger, pricing, bus = createMemoryBus()
     .use(analyticsModule({ analytics: createAnalyticsService(createAnalyticsRepository(db)), reads, guard }))
     .use(hierarchyModule({ hierarchy, reads, guard }))
     .use(eventsModule({ events, hierarchy, conversations, guard }))
-    .use(adminModule({ db, dbPath: config.dbPath, backupsDir: join(config.dataDir, 'backups'), guard }))
+    .use(adminModule({ db, backupsDir: join(config.dataDir, 'backups'), stopping: stopping.signal, guard }))
     .use(liveModule({ live, guard, authenticate: (headers) => authenticateHeaders(auth, headers) }))
     .onStop(shutdown)
   return Object.assign(app, { shutdown })

@@ -75,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
       const db = openDatabase(config.dbPath)
       try {
         runMigrations(db)
-        await backupTo(db, config.dbPath, resolve(file))
+        await backupTo(db, resolve(file))
       } catch (e) {
         throw new CliError(`cannot back up to ${file}: ${messageOf(e)}`)
       } finally {

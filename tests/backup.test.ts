@@ -1,8 +1,17 @@
 import { Database } from 'bun:sqlite'
 import { afterAll, describe, expect, it } from 'bun:test'
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { integrityOf, restoreFrom } from '../src/db/backup'
 import { openDatabase } from '../src/db/client'
 import { makeApp } from './helpers'
@@ -68,27 +77,55 @@ describe('backup and restore', () => {
     r.close()
   })
 
-  it('makes the copy on a thread of its own: the server answers while it is made', async () => {
+  it('makes the copy on a thread of its own, unlisted until complete, and a stopping server ends it', async () => {
     const dataDir = join(dir, 'busy')
+    const backups = join(dataDir, 'backups')
+    mkdirSync(backups, { recursive: true })
+    writeFileSync(join(backups, 'observatory-2026-01-01T00-00-00-000Z.db.0190.part'), 'cut off by a crash')
     const { admin, app, db } = await makeApp({ DATA_DIR: dataDir, DB_PATH: join(dataDir, 'observatory.db') })
+    expect(readdirSync(backups)).toEqual([]) // a crash's leftover is gone at start
     // ~64 MiB to copy
     db.$client.exec('CREATE TABLE ballast (b BLOB)')
     const insert = db.$client.prepare('INSERT INTO ballast VALUES (randomblob(1048576))')
     db.$client.transaction(() => {
       for (let i = 0; i < 64; i++) insert.run()
     })()
-    let finished = false
-    const pending = admin.api.api.admin.backups.post().then((r) => {
-      finished = true
-      return r
-    })
-    const backups = join(dataDir, 'backups')
-    while (!finished && !(existsSync(backups) && readdirSync(backups).length > 0)) await Bun.sleep(1)
+    const started = async () => {
+      let finished = false
+      const pending = admin.api.api.admin.backups.post().then((r) => {
+        finished = true
+        return r
+      })
+      while (!finished && readdirSync(backups).length === 0) await Bun.sleep(1)
+      return { pending, finished: () => finished }
+    }
+
+    const first = await started()
+    // the server answers meanwhile, and the copy under way is neither listed nor served
     expect((await app.handle(new Request('http://localhost/health'))).status).toBe(200)
-    expect(finished).toBe(false)
-    const backup = await pending
+    expect((await admin.api.api.admin.backups.get()).data).toEqual({ items: [], total: 0 })
+    expect(first.finished()).toBe(false)
+    const backup = await first.pending
     expect(backup.status).toBe(201)
+    expect(readdirSync(backups)).toEqual([backup.data?.name ?? ''])
     expect(integrityOf(join(backups, backup.data?.name ?? ''))).toBe('ok')
+
+    const second = await started()
+    await app.shutdown()
+    const stopped = await second.pending
+    expect([stopped.status, (stopped.error?.value as { code?: string })?.code]).toEqual([503, 'UNAVAILABLE'])
+    expect(readdirSync(backups)).toEqual([backup.data?.name ?? ''])
+  })
+
+  it('restores over a database SQLite cannot read, keeping that file as it was', () => {
+    const target = join(dir, 'garbage', 'observatory.db')
+    mkdirSync(dirname(target), { recursive: true })
+    writeFileSync(target, 'not a database at all, but a restore should still replace it')
+    const good = join(dir, 'garbage', 'good.db')
+    new Database(good, { create: true }).close()
+    const { kept } = restoreFrom(good, target)
+    expect(readFileSync(kept ?? '', 'utf8')).toBe('not a database at all, but a restore should still replace it')
+    expect(integrityOf(target)).toBe('ok')
   })
 
   it('refuses to restore a damaged file', () => {

@@ -770,6 +770,9 @@ describe('remote server', () => {
         if (init?.body instanceof FormData) sent.push((init.body.get('file') as File).size)
         return fetchBefore(input, init)
       }) as typeof fetch
+      const userLine = (uuid: string) =>
+        `${JSON.stringify({ type: 'user', uuid, sessionId: 'remote-new', timestamp: '2026-01-01T00:00:00Z', message: { role: 'user', content: uuid } })}\n`
+      const fresh = join(w.dir, 'fresh.jsonl')
       try {
         const [file] = (await findTranscripts([w.short])).files as [Transcript]
         expect(await target.importFile(file, () => {})).toMatchObject({
@@ -778,10 +781,28 @@ describe('remote server', () => {
           linesSkipped: 0,
         })
         expect(await target.importFile(file, () => {})).toMatchObject({ linesDone: 0, messagesAdded: 0 })
+        expect(sent).toEqual([appended])
+
+        // a file sent whole for the first time goes without its line still being written; that line follows alone
+        writeFileSync(fresh, userLine('f-1') + userLine('f-2') + userLine('f-3').slice(0, 20))
+        const freshFile = { path: fresh, displayName: 'fresh.jsonl', size: 0, mtimeMs: 0 }
+        expect(await target.importFile(freshFile, () => {})).toMatchObject({ linesDone: 2, messagesAdded: 2 })
+        appendFileSync(fresh, userLine('f-3').slice(20))
+        expect(await target.importFile(freshFile, () => {})).toMatchObject({ linesDone: 1, messagesAdded: 1 })
+        expect(sent.slice(1)).toEqual([(userLine('f-1') + userLine('f-2')).length, userLine('f-3').length])
+
+        // new lines that do not start like a transcript go as an append all the same, the bad one reported
+        const odd = '[1,2]\n'
+        appendFileSync(fresh, odd + userLine('f-4'))
+        expect(await target.importFile(freshFile, () => {})).toMatchObject({
+          linesDone: 2,
+          messagesAdded: 1,
+          skipped: [{ line: 4, reason: 'not_object' }], // after f-1, f-2 and f-3
+        })
+        expect(sent.slice(3)).toEqual([odd.length + userLine('f-4').length])
       } finally {
         globalThis.fetch = fetchBefore
       }
-      expect(sent).toEqual([appended])
       // an empty file is not sent (the server refuses empty uploads)
       const emptyPath = join(w.dir, 'empty.jsonl')
       writeFileSync(emptyPath, '')

@@ -11,18 +11,23 @@ type Api = Ctx['api']
 const tmp = mkdtempSync(join(tmpdir(), 'observatory-ingest-'))
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))
 
+/** The file once its import has finished. */
+async function finished(api: Api, id: string) {
+  for (let i = 0; i < 500; i++) {
+    const file = (await api.api.files({ id }).get()).data
+    if (file && (file.status === 'completed' || file.status === 'error')) return file
+    await Bun.sleep(10)
+  }
+  throw new Error('import did not finish')
+}
+
 /** Uploads a file and waits for its import to finish. */
 async function upload(api: Api, path: string, sourceKey?: string) {
   const file = new File([await Bun.file(path).bytes()], basename(path))
   const posted = await api.api.files.post({ file, ...(sourceKey && { source_key: sourceKey }) })
   if (posted.status !== 202 || !posted.data)
     throw new Error(`upload failed: ${posted.status} ${JSON.stringify(posted.error?.value)}`)
-  for (let i = 0; i < 500; i++) {
-    const file = (await api.api.files({ id: posted.data.id }).get()).data
-    if (file && (file.status === 'completed' || file.status === 'error')) return file
-    await Bun.sleep(10)
-  }
-  throw new Error('import did not finish')
+  return finished(api, posted.data.id)
 }
 
 /** What the fixture lines say, counted with a plain split: lines, bad lines, message ids, sessions. */
@@ -278,21 +283,14 @@ describe('transcript import through the API', () => {
         .update(b.subarray(Math.max(0, b.length - 65536)))
         .digest('hex')
     const storedFiles = () => readdirSync(join(config.dataDir, 'uploads'))
+    // (the form's fields before the file, as an append sends them)
     const post = async (part: Uint8Array, form: Record<string, string>) =>
-      api.api.files.post({ file: new File([part], 'subagent.jsonl'), ...form })
-    const finish = async (id: string) => {
-      for (let i = 0; i < 500; i++) {
-        const f = (await api.api.files({ id }).get()).data
-        if (f && (f.status === 'completed' || f.status === 'error')) return f
-        await Bun.sleep(10)
-      }
-      throw new Error('import did not finish')
-    }
+      api.api.files.post({ ...form, file: new File([part], 'subagent.jsonl') })
 
     expect((await api.api.files.source.get({ query: { source_key: key } })).status).toBe(404)
     const first = await post(bytes.subarray(0, half), { source_key: key })
     expect(first.status).toBe(202)
-    const firstDone = await finish(first.data?.id ?? '')
+    const firstDone = await finished(api, first.data?.id ?? '')
     expect((await api.api.files.source.get({ query: { source_key: key } })).data).toEqual({
       source_key: key,
       size: half,
@@ -301,7 +299,7 @@ describe('transcript import through the API', () => {
     })
 
     // what the server holds is not where this upload starts, or not this file, or nothing: 409, nothing kept
-    const rows = countRows(db, 'files')
+    let rows = countRows(db, 'files')
     const refusals = [
       [{ offset: String(half - 1), fingerprint: fingerprint(bytes.subarray(0, half)) }, key, `holds ${half} bytes`],
       [{ offset: String(half), fingerprint: fingerprint(bytes.subarray(1, half + 1)) }, key, 'not the start'],
@@ -337,14 +335,20 @@ describe('transcript import through the API', () => {
     expect(storedFiles()).toHaveLength(1)
     expect(readFileSync(join(config.dataDir, 'uploads', storedFiles()[0] ?? ''))).toEqual(bytes.subarray(0, half))
 
-    const rest = await post(bytes.subarray(half), {
-      source_key: key,
-      offset: String(half),
-      fingerprint: fingerprint(bytes.subarray(0, half)),
-    })
-    expect(rest.status).toBe(202)
+    // two appends of the same bytes at once: one is taken, the other finds the copy grown, and nothing goes in twice
+    const both = await Promise.all(
+      [0, 1].map(() =>
+        post(bytes.subarray(half), {
+          source_key: key,
+          offset: String(half),
+          fingerprint: fingerprint(bytes.subarray(0, half)),
+        }),
+      ),
+    )
+    expect(both.map((r) => r.status).sort()).toEqual([202, 409])
+    const rest = both.find((r) => r.status === 202) as (typeof both)[number]
     expect(rest.data?.size).toBe(bytes.length)
-    const restDone = await finish(rest.data?.id ?? '')
+    const restDone = await finished(api, rest.data?.id ?? '')
     // one stored copy of the whole file, and the messages of the whole file, the second half's read once
     expect(storedFiles()).toHaveLength(1)
     expect(readFileSync(join(config.dataDir, 'uploads', storedFiles()[0] ?? ''))).toEqual(bytes)
@@ -358,19 +362,45 @@ describe('transcript import through the API', () => {
     expect(countRows(db, 'messages')).toBe(want.totalMessages)
     expect(firstDone.messages_added + restDone.messages_added).toBe(want.totalMessages)
 
-    // a whole file under the key replaces the copy; the copy goes with the last upload that reads it
+    // a copy that ends in the middle of a line takes the rest of it: with the offset first, the bytes are not judged
+    // as a file's start; with the file first, they are (and a line's end does not look like one)
+    const cut = half + 10
+    expect((await post(bytes.subarray(0, cut), { source_key: 'cut' })).status).toBe(202)
+    const cutAppend = { source_key: 'cut', offset: String(cut), fingerprint: fingerprint(bytes.subarray(0, cut)) }
+    const fileFirst = await api.api.files.post({ file: new File([bytes.subarray(cut)], 'x.jsonl'), ...cutAppend })
+    expect([fileFirst.status, (fileFirst.error?.value as { error?: string })?.error]).toEqual([
+      400,
+      'the file is not JSONL: its first line is not a JSON object',
+    ])
+    const rest2 = await post(bytes.subarray(cut), cutAppend)
+    expect(rest2.status).toBe(202)
+    await finished(api, rest2.data?.id ?? '')
+    const cutCopy = (await api.api.files({ id: rest2.data?.id ?? '' }).get()).data
+    expect(cutCopy?.size).toBe(bytes.length)
+    expect(countRows(db, 'messages')).toBe(want.totalMessages) // the same lines: nothing new
+    rows += 2
+
+    // a whole file under the key replaces the copy
     const whole = await post(bytes, { source_key: key })
-    expect((await finish(whole.data?.id ?? '')).messages_added).toBe(0)
+    expect((await finished(api, whole.data?.id ?? '')).messages_added).toBe(0)
     expect(countRows(db, 'files')).toBe(rows + 2)
-    expect((await api.api.analytics.overview.get()).data?.files).toBe(1) // one file, sent three times
+    expect((await api.api.analytics.overview.get()).data?.files).toBe(2) // two keys, whatever was sent under each
     expect((await bob.api.api.analytics.overview.get()).data?.files).toBe(0)
-    expect(storedFiles()).toHaveLength(1)
+    expect(storedFiles()).toHaveLength(2)
     expect((await api.api.files.source.get({ query: { source_key: key } })).data?.file_id).toBe(whole.data?.id)
-    for (const id of [firstDone.id, restDone.id]) expect((await api.api.files({ id }).delete()).status).toBe(204)
+
+    // deleting an upload of a key lets the key's copy go (it may hold bytes whose import the delete stopped): the next
+    // upload sends the whole file again, and its import goes on from what was read
+    expect((await api.api.files({ id: firstDone.id }).delete()).status).toBe(204)
     expect(storedFiles()).toHaveLength(1)
-    expect((await api.api.files({ id: whole.data?.id ?? '' }).delete()).status).toBe(204)
-    expect(storedFiles()).toHaveLength(0)
     expect((await api.api.files.source.get({ query: { source_key: key } })).status).toBe(404)
+    expect(
+      (await post(bytes, { source_key: key, offset: String(half), fingerprint: fingerprint(bytes.subarray(0, half)) }))
+        .status,
+    ).toBe(409)
+    const again = await post(bytes, { source_key: key })
+    expect(await finished(api, again.data?.id ?? '')).toMatchObject({ status: 'completed', lines_done: 0 })
+    expect(countRows(db, 'messages')).toBe(want.totalMessages)
   })
 
   it('reads a rewritten file again from the start, safely', async () => {

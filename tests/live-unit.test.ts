@@ -276,6 +276,9 @@ describe('shutdown', () => {
     for (let r = await reader.read(); !r.done; r = await reader.read()) rest.push(new TextDecoder().decode(r.value))
     expect(rest.join('')).not.toContain('revoked')
     expect(await closed).toEqual({ code: 1001, reason: 'server shutting down' })
+    // a stream opened while the server stops ends at once
+    const late = await fetch(`http://${base}/stream`, { headers: { authorization: `Bearer ${alice.token}` } })
+    expect(await late.text()).toBe('retry: 2000\n\n')
     // nothing holds the server open now (before, this waited for the clients to leave)
     await server.server!.stop(false)
   })

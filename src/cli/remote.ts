@@ -11,14 +11,27 @@ type Failure = { status: number; value: unknown } | null
 const LF = 0x0a
 const TAIL_READ = 64 * 1024
 
-/** The end of the last whole line between `from` and `size` (`from` when there is none): a line being written waits. */
-async function lineEndBefore(file: ReturnType<typeof Bun.file>, from: number, size: number) {
+/**
+ * Where what is sent of a file from `from` ends: after its last whole line, so a line being written waits for its
+ * end. A last line without a newline that reads as JSON is whole already (a file that ends without one) and goes too.
+ */
+async function sendableEnd(file: ReturnType<typeof Bun.file>, from: number, size: number) {
+  let lineEnd = from
   for (let end = size; end > from; end -= TAIL_READ) {
     const start = Math.max(from, end - TAIL_READ)
     const lf = (await file.slice(start, end).bytes()).lastIndexOf(LF)
-    if (lf !== -1) return start + lf + 1
+    if (lf !== -1) {
+      lineEnd = start + lf + 1
+      break
+    }
   }
-  return from
+  if (lineEnd === size) return size
+  try {
+    JSON.parse(await file.slice(lineEnd, size).text())
+    return size
+  } catch {
+    return lineEnd
+  }
 }
 
 /** The error body's message when the server sent one, else the status. */
@@ -105,22 +118,29 @@ export async function openRemoteTarget({ server, apiKey }: { server: string; api
       if (size === 0) return nothing
       const send = (form: { offset: string; fingerprint: string } | undefined, end: number) =>
         reach(() =>
+          // (the offset goes before the file, so the server does not judge the new bytes as a file's start)
           api.files.post({
-            file: new File([local.slice(form ? Number(form.offset) : 0, end)], file.displayName),
-            source_key: file.path,
             ...form,
+            source_key: file.path,
+            file: new File([local.slice(form ? Number(form.offset) : 0, end)], file.displayName),
           }),
         )
       // when the server holds the start of this file, only the whole lines after it go
       const held = await heldPrefix(file.path, size)
       let posted: Awaited<ReturnType<typeof send>> | undefined
       if (held) {
-        const end = await lineEndBefore(local, held.offset, size)
+        const end = await sendableEnd(local, held.offset, size)
         if (end === held.offset) return nothing
         posted = await send({ offset: String(held.offset), fingerprint: held.fingerprint }, end)
-        if (posted.status === 409) posted = undefined // it changed in between: the whole file then
+        // refused as an append (the server's copy changed in between, or the new lines alone do not read as a
+        // transcript's start): the whole file then; what holds for any upload (the key, the size) is said below
+        if (posted.status >= 400 && posted.status < 500 && ![401, 403, 413].includes(posted.status)) posted = undefined
       }
-      posted ??= await send(undefined, size)
+      if (!posted) {
+        const end = await sendableEnd(local, 0, size)
+        if (end === 0) return nothing
+        posted = await send(undefined, end)
+      }
       refuse(posted.error)
       if (posted.status === 404)
         throw new CliError(`${base} has no POST /api/files route: is it an Observatory server?`)

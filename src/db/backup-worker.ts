@@ -1,11 +1,11 @@
 import { Database } from 'bun:sqlite'
 
+declare const self: Worker
+
 /**
  * Runs one VACUUM INTO on a connection of its own, off the server's thread: copying a large database takes seconds,
  * and the server goes on answering meanwhile.
  */
-declare const self: Worker
-
 self.onmessage = (event: MessageEvent<{ from: string; to: string }>) => {
   const { from, to } = event.data
   try {

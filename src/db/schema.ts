@@ -194,7 +194,8 @@ export const sources = sqliteTable(
   {
     id: text('id').primaryKey(),
     ownerId: ownerColumn(),
-    /** what identifies the file across imports: its absolute path, or `upload:<file id>` */
+    /** what identifies the file across imports: its absolute path, or `upload:<source_key>` (without a key,
+     * `upload:<file id>`) */
     sourceKey: text('source_key').notNull(),
     displayName: text('display_name').notNull(),
     /** bytes imported so far (complete lines only) */

@@ -171,7 +171,7 @@ export const AnalyticsModel = {
       tool_calls: Integer(),
       files: Integer({
         description:
-          'Transcript files imported (uploads, the CLI, server-side imports): each once, however often it was sent',
+          "Transcript files imported: distinct sources, each a file path (the CLI, server-side imports) or an upload's source_key (an upload without one counts alone)",
       }),
       ...Tokens,
       active_days: Integer(),

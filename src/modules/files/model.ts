@@ -61,7 +61,8 @@ export const UploadOffset = t.String({
   maxLength: 15,
   description:
     'Sends only the bytes of the file from this offset on: the server must hold exactly this many bytes under ' +
-    '`source_key` (GET /api/files/source), else 409. Needs `fingerprint`.',
+    '`source_key` (GET /api/files/source), else 409. Needs `fingerprint`. Sent before `file`, the bytes are not ' +
+    'judged as the start of a transcript (they may begin in the middle of a line).',
 })
 
 export const Fingerprint = t.String({

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq } from 'drizzle-orm'
+import { and, asc, count, desc, eq, inArray } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { files, importErrors, sources } from '../../db/schema'
 
@@ -66,11 +66,15 @@ export function createFileRepository(db: Db) {
         .limit(1)
         .get()
     },
-    /** Whether any file record still reads from this stored path. */
-    async pathInUse(storedPath: string) {
-      return (
-        db.select({ id: files.id }).from(files).where(eq(files.storedPath, storedPath)).limit(1).get() !== undefined
-      )
+    /** Whether a file record whose import has yet to finish reads from this stored path. */
+    async pathStillImporting(storedPath: string) {
+      const row = db
+        .select({ id: files.id })
+        .from(files)
+        .where(and(eq(files.storedPath, storedPath), inArray(files.status, ['pending', 'processing'])))
+        .limit(1)
+        .get()
+      return row !== undefined
     },
     async errors(row: FileRow, limit: number, offset: number) {
       return errorsOf(row, limit, offset)

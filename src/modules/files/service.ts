@@ -170,15 +170,16 @@ export function createFileService({
     return inserted
   }
 
-  // uploads of the same source key, one after the other
+  // what touches a source key's stored file (uploads, deletes, reading its size), one after the other
   const pending = new Map<string, Promise<unknown>>()
   const oneAtATime = <T>(key: string, work: () => Promise<T>): Promise<T> => {
-    const run = (pending.get(key) ?? Promise.resolve()).then(work, work)
+    const run = (pending.get(key) ?? Promise.resolve()).then(work)
     const settled = run.catch(() => undefined)
     pending.set(key, settled)
     void settled.then(() => pending.get(key) === settled && pending.delete(key))
     return run
   }
+  const lockOf = (ownerId: string, sourceKey: string) => `${ownerId}\n${sourceKey}`
   /** The stored file a source key's uploads build up (its newest upload's), when it is still there. */
   const storedFileOf = async (ownerId: string, sourceKey: string) => {
     const latest = await repo.latestOf(ownerId, sourceKey)
@@ -189,13 +190,16 @@ export function createFileService({
     )
     return size === null ? null : { path: latest.storedPath, size, fileId: latest.id }
   }
-  /** Writes a keyed upload into the key's stored file (a new one for a key never seen); returns that file's path. */
-  const store = async (ownerId: string, sourceKey: string, form: UploadForm) => {
-    const held = await storedFileOf(ownerId, sourceKey)
+  /**
+   * Puts a received upload where it is kept: `uploads/<id>` without a source key; with one, into the key's stored
+   * file (replacing it, or appended to it), a new one for a key never seen. Returns that file's path.
+   */
+  const store = async (ownerId: string, sourceKey: string | null, form: UploadForm) => {
+    const held = sourceKey === null ? null : await storedFileOf(ownerId, sourceKey)
     if (!form.append) {
-      if (!held) return join(uploadsDir, form.file.id)
-      await rename(form.file.path, held.path)
-      return held.path
+      const path = held?.path ?? join(uploadsDir, form.file.id)
+      await rename(form.file.path, path)
+      return path
     }
     const { offset, fingerprint } = form.append
     if (!held) throw conflict('the server holds no upload under this source_key: send the whole file, without offset')
@@ -206,7 +210,9 @@ export function createFileService({
     try {
       await pipeline(createReadStream(form.file.path), createWriteStream(held.path, { flags: 'a' }))
     } catch (e) {
-      await truncate(held.path, offset).catch(() => undefined) // all of the upload or none of it
+      // all of the upload or none of it (an import reading meanwhile may have taken some of it: the next import
+      // then finds the file shorter than what it read, and reads the file again from its start)
+      await truncate(held.path, offset).catch(() => undefined)
       throw e
     }
     return held.path
@@ -215,9 +221,10 @@ export function createFileService({
   return {
     /**
      * Streams an upload's bytes to a temporary file under the uploads folder as they arrive. It stops, removes
-     * what it wrote and refuses as soon as the file passes the size limit or its head is plainly not JSONL.
+     * what it wrote and refuses as soon as the file passes the size limit or, for a file's start (not an append's
+     * bytes, which may begin anywhere in a line), its head is plainly not JSONL. Empty is refused either way.
      */
-    async receive(content: AsyncIterable<Uint8Array>): Promise<ReceivedUpload> {
+    async receive(content: AsyncIterable<Uint8Array>, { fileStart = true } = {}): Promise<ReceivedUpload> {
       const id = Bun.randomUUIDv7()
       await mkdir(uploadsDir, { recursive: true })
       // the stored name is ours (the client's file name is metadata only); `.part` until it is complete
@@ -230,11 +237,12 @@ export function createFileService({
           size += chunk.length
           if (size > maxUploadBytes)
             throw new AppError(413, 'PAYLOAD_TOO_LARGE', `the file is over the limit of ${maxUploadBytes} bytes`)
-          sniffer.push(chunk)
+          if (fileStart) sniffer.push(chunk)
           for (let done = 0; done < chunk.length; )
             done += (await handle.write(chunk, done, chunk.length - done)).bytesWritten
         }
-        sniffer.finish(size)
+        if (size === 0) throw new AppError(400, 'BAD_REQUEST', 'the file is empty')
+        if (fileStart) sniffer.finish(size)
         await handle.close()
         return { id, path, size }
       } catch (e) {
@@ -257,8 +265,7 @@ export function createFileService({
       const { id, path } = form.file
       const sourceKey = `${UPLOAD_KEY}${form.sourceKey ?? id}`
       const keep = async () => {
-        const storedPath = form.sourceKey === undefined ? join(uploadsDir, id) : await store(actor.id, sourceKey, form)
-        if (storedPath === join(uploadsDir, id)) await rename(path, storedPath)
+        const storedPath = await store(actor.id, form.sourceKey === undefined ? null : sourceKey, form)
         try {
           const row = await queue({
             id,
@@ -272,26 +279,30 @@ export function createFileService({
           return toFile(row)
         } catch (e) {
           await repo.delete(id).catch(() => undefined)
-          if (!(await repo.pathInUse(storedPath))) await unlink(storedPath).catch(() => undefined)
+          if (!(await repo.pathStillImporting(storedPath))) await unlink(storedPath).catch(() => undefined)
           throw e
         }
       }
       try {
-        return await (form.sourceKey === undefined ? keep() : oneAtATime(`${actor.id}\n${sourceKey}`, keep))
+        return await (form.sourceKey === undefined ? keep() : oneAtATime(lockOf(actor.id, sourceKey), keep))
       } finally {
         await unlink(path).catch(() => undefined) // (gone already once renamed)
       }
     },
     /** What the server holds of a source key's uploads: the size and fingerprint an upload with `offset` needs. */
     async source(actor: Actor, key: string) {
-      const held = await storedFileOf(actor.id, `${UPLOAD_KEY}${key}`)
-      if (!held) throw notFound('upload with that source_key')
-      return {
-        source_key: key,
-        size: held.size,
-        fingerprint: await fingerprintOf(Bun.file(held.path), held.size),
-        file_id: held.fileId,
-      }
+      const sourceKey = `${UPLOAD_KEY}${key}`
+      // (not while an upload writes to it: its size and fingerprint would be of a moment that never lasts)
+      return oneAtATime(lockOf(actor.id, sourceKey), async () => {
+        const held = await storedFileOf(actor.id, sourceKey)
+        if (!held) throw notFound('upload with that source_key')
+        return {
+          source_key: key,
+          size: held.size,
+          fingerprint: await fingerprintOf(Bun.file(held.path), held.size),
+          file_id: held.fileId,
+        }
+      })
     },
     /** Imports a server-side file or folder; only under IMPORT_ROOTS, with symlinks resolved before the check. */
     async importPath(actor: Actor, path: string) {
@@ -338,10 +349,12 @@ export function createFileService({
     /** Deletes the file record and its stored upload; the conversations it imported stay. */
     async remove(actor: Actor, id: string) {
       const row = await require(actor, id)
-      // (the stored file of a source key goes with the last upload that reads it; not while one writes to it)
-      await oneAtATime(`${row.ownerId}\n${row.sourceKey}`, async () => {
+      // The stored file goes too, unless another upload's import still has to read it. For a source key's copy:
+      // it may hold bytes whose import this delete stops, so the next upload of the key sends the whole file again
+      // (its import goes on from what was read). Not while an upload writes to it.
+      await oneAtATime(lockOf(row.ownerId, row.sourceKey), async () => {
         await repo.delete(row.id)
-        if (row.storedPath.startsWith(uploadsDir) && !(await repo.pathInUse(row.storedPath)))
+        if (row.storedPath.startsWith(uploadsDir) && !(await repo.pathStillImporting(row.storedPath)))
           await unlink(row.storedPath).catch(() => undefined)
       })
     },

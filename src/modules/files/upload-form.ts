@@ -1,3 +1,4 @@
+import type { TString } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { AppError } from '../../lib/errors'
 import { Fingerprint, SourceKey, UploadOffset } from './model'
@@ -18,7 +19,7 @@ const invalid = (field: string, message: string) =>
   new AppError(422, 'VALIDATION', `invalid body ${field}: ${message}`, [{ path: `/${field}`, message }])
 
 /** A text field checked against its schema, read no further than its longest value can be in UTF-8. */
-async function readField(field: string, schema: typeof SourceKey, body: AsyncIterable<Uint8Array>) {
+async function readField(field: string, schema: TString, body: AsyncIterable<Uint8Array>) {
   const maxLength = schema.maxLength ?? 1024
   const chunks: Uint8Array[] = []
   let size = 0
@@ -41,7 +42,7 @@ async function readField(field: string, schema: typeof SourceKey, body: AsyncIte
 export async function readUploadForm(
   request: Request,
   files: {
-    receive(content: AsyncIterable<Uint8Array>): Promise<ReceivedUpload>
+    receive(content: AsyncIterable<Uint8Array>, options?: { fileStart?: boolean }): Promise<ReceivedUpload>
     discard(received: ReceivedUpload): Promise<void>
   },
 ): Promise<UploadForm> {
@@ -66,7 +67,8 @@ export async function readUploadForm(
         if (received) throw invalid('file', 'Expected one file, got several')
         if (part.filename === undefined) throw invalid('file', "Expected kind 'File'")
         name = part.filename
-        received = await files.receive(part.body)
+        // with an offset sent first, the bytes are an append's: they are not judged as the start of a file
+        received = await files.receive(part.body, { fileStart: text.offset === undefined })
       } else if (part.name === 'source_key' || part.name === 'offset' || part.name === 'fingerprint') {
         if (text[part.name] !== undefined) throw invalid(part.name, 'Expected one value, got several')
         text[part.name] = await readField(part.name, schemas[part.name], part.body)
@@ -77,7 +79,7 @@ export async function readUploadForm(
     if (!received) throw invalid('file', 'Expected required property')
     const { source_key: sourceKey, offset, fingerprint } = text
     if ((offset === undefined) !== (fingerprint === undefined))
-      throw invalid(offset === undefined ? 'offset' : 'fingerprint', 'Expected with offset and fingerprint both')
+      throw invalid(offset === undefined ? 'offset' : 'fingerprint', 'offset and fingerprint go together')
     if (offset === undefined || fingerprint === undefined) return { file: received, name, sourceKey }
     if (sourceKey === undefined) throw invalid('source_key', 'Expected required property with offset')
     // (at most 15 digits: always a safe integer)

@@ -7,6 +7,9 @@ import type { HierarchyQuery, MachineUpsert, PageParams, SessionUpsert, Workspac
 import { normalizeRemote } from './remote'
 import type { HierarchyRepository, MachineRow, ProjectRow, WorkspaceRow } from './repository'
 
+/** the longest machine id the API takes */
+const MACHINE_ID_MAX = 128
+
 export const toMachine = (m: MachineRow) => ({
   id: m.id,
   hostname: m.hostname,
@@ -117,19 +120,20 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
    * (`<id>@<first 8 hex of SHA-256 of the account id>`), so its sessions keep a machine of their own.
    */
   const hookMachine = async (ownerId: string, clientId: string, hostname: string | undefined) => {
-    const tag = new Bun.CryptoHasher('sha256').update(ownerId).digest('hex').slice(0, 8)
-    const tagged = `${clientId.slice(0, 119)}@${tag}`
-    for (const [id, name] of [
-      [clientId, hostname],
-      [tagged, hostname ?? clientId],
-    ] as const)
-      try {
-        await upsertMachine(ownerId, { machine_id: id, hostname: name })
-        return id
-      } catch (e) {
-        if (!(e instanceof AppError && e.status === 409)) throw e
-      }
-    return undefined // (both taken: only by a client that named itself after another's tag)
+    const attempt = (id: string, name: string | undefined) =>
+      upsertMachine(ownerId, { machine_id: id, hostname: name }).then(
+        () => id,
+        (e: unknown) => {
+          if (e instanceof AppError && e.status === 409) return undefined
+          throw e
+        },
+      )
+    const tag = `@${new Bun.CryptoHasher('sha256').update(ownerId).digest('hex').slice(0, 8)}`
+    const tagged = `${Array.from(clientId)
+      .slice(0, MACHINE_ID_MAX - tag.length)
+      .join('')}${tag}`
+    // (both taken only when a client named its machine after another account's tag: then no machine)
+    return (await attempt(clientId, hostname)) ?? (await attempt(tagged, hostname ?? clientId))
   }
 
   // hooks arrive many times a second from one place: remember where a (machine, cwd) was placed, and where each

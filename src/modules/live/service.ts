@@ -57,6 +57,7 @@ export function createLiveService({
   const tickets = new Map<string, { actor: Actor; expires: number }>()
   /** each open subscription's way to end it, for the server's shutdown */
   const open = new Set<() => void>()
+  let ending = false
 
   return {
     /** A one-time ticket for opening a WebSocket from a browser, which cannot send an Authorization header. */
@@ -120,10 +121,16 @@ export function createLiveService({
         close('shutdown')
       }
       open.add(end)
+      // (one that arrives while the server stops, its credential checked as the rest were ended, ends at once)
+      if (ending) queueMicrotask(end)
       return stop
     },
-    /** Ends every subscription, so that open streams do not hold a stopping server until its grace runs out. */
+    /**
+     * Ends every subscription, and each one made from now on, so that open streams do not hold a stopping server
+     * until its grace runs out.
+     */
     endAll() {
+      ending = true
       for (const end of [...open]) end()
     },
   }
