@@ -188,7 +188,7 @@ describe('backup and restore from the CLI', () => {
     expect(statSync(join(crashed, 'observatory.db-wal')).size).toBeGreaterThan(0)
     const fromCrash = cli(['restore', file], { DATA_DIR: crashed })
     expect(fromCrash.exitCode).toBe(0)
-    const keptName = readdirSync(crashed).find((f) => f.includes('before-restore')) ?? ''
+    const keptName = readdirSync(crashed).find((f) => f.includes('before-restore') && !f.endsWith('-wal')) ?? ''
     const kept = new Database(join(crashed, keptName), { readonly: true })
     expect(kept.query('SELECT title FROM conversations').all()).toEqual([{ title: 'still here' }])
     kept.close()
