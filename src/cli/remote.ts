@@ -128,13 +128,19 @@ export async function openRemoteTarget({ server, apiKey }: { server: string; api
       // when the server holds the start of this file, only the whole lines after it go
       const held = await heldPrefix(file.path, size)
       let posted: Awaited<ReturnType<typeof send>> | undefined
+      // where the bytes sent start in the file
+      let start = 0
       if (held) {
         const end = await sendableEnd(local, held.offset, size)
         if (end === held.offset) return nothing
         posted = await send({ offset: String(held.offset), fingerprint: held.fingerprint }, end)
-        // refused as an append (the server's copy changed in between, or the new lines alone do not read as a
-        // transcript's start): the whole file then; what holds for any upload (the key, the size) is said below
-        if (posted.status >= 400 && posted.status < 500 && ![401, 403, 413].includes(posted.status)) posted = undefined
+        start = held.offset
+        // refused as an append (the server's copy changed in between): the whole file then; what holds for any
+        // upload (the key, the size) is said below
+        if (posted.status >= 400 && posted.status < 500 && ![401, 403, 413].includes(posted.status)) {
+          posted = undefined
+          start = 0
+        }
       }
       if (!posted) {
         const end = await sendableEnd(local, 0, size)
@@ -146,17 +152,20 @@ export async function openRemoteTarget({ server, apiKey }: { server: string; api
         throw new CliError(`${base} has no POST /api/files route: is it an Observatory server?`)
       if (!posted.data) throw new Error(`upload refused: ${failureOf(posted.error)}`)
       let status = posted.data
+      // an append may continue an earlier upload's record: this upload's figures are what its import adds to them
+      const before = posted.data
+      const added = (now: typeof status) => ({
+        bytesDone: now.bytes_done,
+        bytesTotal: size,
+        linesDone: now.lines_done - before.lines_done,
+        messagesAdded: now.messages_added - before.messages_added,
+        toolCallsAdded: now.tool_calls_added - before.tool_calls_added,
+        linesSkipped: now.lines_skipped - before.lines_skipped,
+      })
       let wait = POLL_FIRST_MS
       let failures = 0
       while (status.status !== 'completed' && status.status !== 'error') {
-        await onProgress({
-          bytesDone: status.bytes_done,
-          bytesTotal: size,
-          linesDone: status.lines_done,
-          messagesAdded: status.messages_added,
-          toolCallsAdded: status.tool_calls_added,
-          linesSkipped: status.lines_skipped,
-        })
+        await onProgress(added(status))
         await Bun.sleep(wait)
         wait = Math.min(POLL_MAX_MS, wait * 2)
         const id = status.id
@@ -176,14 +185,12 @@ export async function openRemoteTarget({ server, apiKey }: { server: string; api
       // the files API does not list the conversations an upload touched (yet): read them if it does
       const ids = (status as { conversation_ids?: unknown }).conversation_ids
       return {
-        bytesDone: status.bytes_done,
-        bytesTotal: size,
-        linesDone: status.lines_done,
-        messagesAdded: status.messages_added,
-        toolCallsAdded: status.tool_calls_added,
-        linesSkipped: status.lines_skipped,
+        ...added(status),
         conversationIds: Array.isArray(ids) ? ids.map(String) : null,
-        skipped: status.first_errors.map((e) => ({ line: e.line, reason: e.reason, message: e.message })),
+        // (the server lists the whole file's bad lines: this upload's are those in the bytes it sent)
+        skipped: status.first_errors
+          .filter((e) => e.offset >= start)
+          .map((e) => ({ line: e.line, reason: e.reason, message: e.message })),
       }
     },
     async totals(ids) {

@@ -51,7 +51,8 @@ export const filesModule = ({
             'background: poll GET /api/files/:id. With `source_key`, the uploads of one file build up one copy of ' +
             'it on the server and each import reads only what is new. To send only what was appended, ask ' +
             'GET /api/files/source for the size and fingerprint held, check the fingerprint against your file, and ' +
-            'send the bytes from there with `offset` and `fingerprint` (409 when the server holds something else).',
+            'send the bytes from there with `offset` and `fingerprint` before `file` (409 when the server holds ' +
+            "something else). An append continues the key's latest record once its import has finished.",
         },
       },
     )

@@ -266,6 +266,21 @@ export function createFileService({
       const sourceKey = `${UPLOAD_KEY}${form.sourceKey ?? id}`
       const keep = async () => {
         const storedPath = await store(actor.id, form.sourceKey === undefined ? null : sourceKey, form)
+        // An append continues the key's latest upload once that one's import has finished: a file followed for
+        // hours stays one record, its figures the sums over its appends (an unfinished one gets a record beside it).
+        const latest = form.append ? await repo.latestOf(actor.id, sourceKey) : undefined
+        if (latest?.storedPath === storedPath && (latest.status === 'completed' || latest.status === 'error')) {
+          const now = Date.now()
+          const row = await repo.update(latest.id, {
+            status: 'pending',
+            size: (await stat(storedPath)).size,
+            error: null,
+            updatedAt: now,
+            finishedAt: null,
+          })
+          await enqueue(IMPORT_FILE_JOB, { fileId: latest.id })
+          return toFile(row as FileRow)
+        }
         try {
           const row = await queue({
             id,
