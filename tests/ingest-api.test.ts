@@ -403,6 +403,40 @@ describe('transcript import through the API', () => {
     expect(countRows(db, 'messages')).toBe(want.totalMessages)
   })
 
+  it("lists with each upload the bad lines in the bytes its own imports read, not its key's earlier ones", async () => {
+    const { api } = await makeApp()
+    const good = (uuid: string) =>
+      `${JSON.stringify({ type: 'user', uuid, sessionId: 'errors-per-upload', timestamp: '2026-01-01T00:00:00Z', message: { role: 'user', content: uuid } })}\n`
+    const part1 = `${good('e-1')}{bad one\n${good('e-2')}`
+    const part2 = `{bad two\n${good('e-3')}`
+    const part3 = `[3]\n${good('e-4')}`
+    const send = async (bytes: string, form: Record<string, string>) => {
+      const r = await api.api.files.post({ ...form, source_key: 'k', file: new File([bytes], 'k.jsonl') })
+      return finished(api, r.data?.id ?? '')
+    }
+    const errorsOf = async (id: string) =>
+      (await api.api.files({ id }).errors.get({ query: {} })).data?.items.map((e) => [e.line, e.reason])
+    const first = await send(part1, {})
+    // the whole file again, grown: a record of its own, whose import goes on after what the first read
+    const second = await send(part1 + part2, {})
+    expect(second.id).not.toBe(first.id)
+    // an append: the second record goes on
+    const fingerprint = new Bun.CryptoHasher('sha256')
+      .update(String(Buffer.byteLength(part1 + part2)))
+      .update(part1 + part2)
+      .update(part1 + part2)
+      .digest('hex')
+    const third = await send(part3, { offset: String(Buffer.byteLength(part1 + part2)), fingerprint })
+    expect(third.id).toBe(second.id)
+    expect(await errorsOf(first.id)).toEqual([[2, 'invalid_json']])
+    expect(await errorsOf(second.id)).toEqual([
+      [4, 'invalid_json'],
+      [6, 'not_object'],
+    ])
+    expect(third.first_errors.map((e) => e.line)).toEqual([4, 6])
+    expect([first.lines_skipped, third.lines_skipped]).toEqual([1, 2])
+  })
+
   it('reads a rewritten file again from the start, safely', async () => {
     const { api, db } = await makeApp()
     const path = join(tmp, 'rewritten.jsonl')

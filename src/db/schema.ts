@@ -282,6 +282,8 @@ export const files = sqliteTable(
     sourceKey: text('source_key').notNull(),
     size: integer('size').notNull(),
     status: text('status', { enum: FILE_STATUSES }).notNull(),
+    /** where this record's first import began reading: its bad lines are those from here to bytes_done */
+    startOffset: integer('start_offset'),
     bytesDone: integer('bytes_done').notNull().default(0),
     linesDone: integer('lines_done').notNull().default(0),
     messagesAdded: integer('messages_added').notNull().default(0),

@@ -1,10 +1,10 @@
-import { and, asc, count, desc, eq, inArray } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gte, inArray, lt } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { files, importErrors, sources } from '../../db/schema'
 
 export type FileRow = typeof files.$inferSelect
 
-/** Drizzle only: uploaded and server-side files, and the line errors of the source each one feeds. */
+/** Drizzle only: uploaded and server-side files, and the line errors each one's imports found. */
 export function createFileRepository(db: Db) {
   const scoped = (ownerId: string | null, id: string) =>
     ownerId === null ? eq(files.id, id) : and(eq(files.id, id), eq(files.ownerId, ownerId))
@@ -15,6 +15,12 @@ export function createFileRepository(db: Db) {
       .where(and(eq(sources.ownerId, row.ownerId), eq(sources.sourceKey, row.sourceKey)))
       .get()
     if (!source) return { rows: [], total: 0 }
+    // the source's bad lines in the bytes this record's imports read (the other uploads of its key read the rest)
+    const ofRecord = and(
+      eq(importErrors.sourceId, source.id),
+      gte(importErrors.offset, row.startOffset ?? 0),
+      lt(importErrors.offset, row.bytesDone),
+    )
     const rows = db
       .select({
         line: importErrors.line,
@@ -23,12 +29,12 @@ export function createFileRepository(db: Db) {
         message: importErrors.message,
       })
       .from(importErrors)
-      .where(eq(importErrors.sourceId, source.id))
+      .where(ofRecord)
       .orderBy(asc(importErrors.line))
       .limit(limit)
       .offset(offset)
       .all()
-    const total = db.select({ n: count() }).from(importErrors).where(eq(importErrors.sourceId, source.id)).get()?.n ?? 0
+    const total = db.select({ n: count() }).from(importErrors).where(ofRecord).get()?.n ?? 0
     return { rows, total }
   }
   return {

@@ -155,6 +155,7 @@ export function createFileService({
     row: Omit<
       FileRow,
       | 'status'
+      | 'startOffset'
       | 'bytesDone'
       | 'linesDone'
       | 'messagesAdded'
@@ -398,6 +399,10 @@ export function createFileService({
           sourceKey: row.sourceKey,
           displayName: row.name,
           signal,
+          // a record an append continued keeps where its first import began: its bad lines are from there on
+          onStart: async (offset) => {
+            if (row.startOffset === null) await repo.update(row.id, { startOffset: offset })
+          },
           onProgress: async (p) => {
             // deleted while importing: stop here (what is committed stays, as after any interrupted import)
             if (!(await repo.find(null, row.id))) throw new Error('the file was deleted during its import')
