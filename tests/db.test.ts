@@ -1,9 +1,10 @@
 import { afterAll, describe, expect, it } from 'bun:test'
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { migrate } from 'drizzle-orm/bun-sqlite/migrator'
 import { closeDatabase, openDatabase } from '../src/db/client'
-import { isMigrated, runMigrations } from '../src/db/migrate'
+import { isMigrated, migrationsFolder, runMigrations } from '../src/db/migrate'
 
 const dir = mkdtempSync(join(tmpdir(), 'observatory-db-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -33,6 +34,38 @@ describe('database', () => {
     runMigrations(db)
     expect(schema()).toEqual(before)
     expect(db.$client.query('SELECT count(*) AS n FROM __drizzle_migrations').get()).toEqual(applied)
+    closeDatabase(db)
+  })
+
+  it('keeps every machine and workspace link when machine ids become per account (migration 0011)', () => {
+    // the migrations before 0011, applied to a database that then holds a machine with workspaces and a session
+    const before = join(dir, 'before-0011')
+    cpSync(migrationsFolder, before, { recursive: true })
+    const journal = JSON.parse(readFileSync(join(before, 'meta/_journal.json'), 'utf8'))
+    const at = journal.entries.findIndex((e: { tag: string }) => e.tag.startsWith('0011_'))
+    journal.entries = journal.entries.slice(0, at)
+    writeFileSync(join(before, 'meta/_journal.json'), JSON.stringify(journal))
+    const db = openDatabase(join(dir, 'machines.db'))
+    migrate(db, { migrationsFolder: before })
+    const sql = db.$client
+    sql.exec(`INSERT INTO users (id, email, password_hash, display_name, role, created_at, updated_at)
+              VALUES ('u1', 'a@example.com', 'x', 'A', 'admin', 1, 1);
+              INSERT INTO machines (id, owner_id, hostname, last_seen_at, created_at) VALUES ('m-1', 'u1', 'ada', 5, 1);
+              INSERT INTO projects (id, owner_id, key, name, created_at, updated_at) VALUES ('p1', 'u1', 'path:/a', 'a', 1, 1);
+              INSERT INTO workspaces (id, owner_id, project_id, machine_id, path, last_seen_at, created_at)
+                VALUES ('w-1', 'u1', 'p1', 'm-1', '/a', 1, 1), ('w-2', 'u1', 'p1', NULL, '/b', 1, 1);
+              INSERT INTO conversations (id, owner_id, workspace_id, source, started_at, created_at, updated_at)
+                VALUES ('s1', 'u1', 'w-1', 'claude-code', 1, 1, 1);`)
+    runMigrations(db)
+    expect(sql.query('SELECT id, owner_id, hostname FROM machines').all()).toEqual([
+      { id: 'm-1', owner_id: 'u1', hostname: 'ada' },
+    ])
+    expect(sql.query('SELECT id, machine_id FROM workspaces ORDER BY id').all()).toEqual([
+      { id: 'w-1', machine_id: 'm-1' },
+      { id: 'w-2', machine_id: null },
+    ])
+    expect(sql.query('SELECT workspace_id FROM conversations').all()).toEqual([{ workspace_id: 'w-1' }])
+    expect(sql.query('PRAGMA foreign_key_check').all()).toEqual([])
     closeDatabase(db)
   })
 

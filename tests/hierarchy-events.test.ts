@@ -113,14 +113,23 @@ describe('hierarchy', () => {
     expect(bad.status).toBe(422)
     expect((bad.error as { value?: { error: string } } | null)?.value?.error).toContain('git_remote')
 
-    // another account cannot take over these ids, nor see them
+    // another account cannot take over a workspace id, nor see any of it; its machine ids are its own
     const bob = await user('bob')
-    expect((await bob.api.api.machines.post({ machine_id: 'm-1' })).status).toBe(409)
     expect((await bob.api.api.workspaces.post({ workspace_id: 'w-1', path: '/evil' })).status).toBe(409)
     expect((await bob.api.api.machines({ id: 'm-1' }).get()).status).toBe(404)
     expect((await bob.api.api.workspaces({ id: 'w-1' }).get()).status).toBe(404)
     expect((await bob.api.api.projects.get()).data?.total).toBe(0)
     expect((await bob.api.api.machines.get()).data?.total).toBe(0)
+    expect((await bob.api.api.machines.post({ machine_id: 'm-1', hostname: 'bobs-laptop' })).status).toBe(201)
+    expect((await bob.api.api.machines({ id: 'm-1' }).get()).data).toMatchObject({
+      hostname: 'bobs-laptop',
+      workspaces: [],
+    })
+    expect((await api.api.machines({ id: 'm-1' }).get()).data).toMatchObject({
+      hostname: 'ada-laptop',
+      workspaces: [{ id: 'w-1' }],
+    })
+    expect((await bob.api.api.machines.get()).data?.total).toBe(1)
     expect((await bob.api.api.projects({ id: ws1.data!.project_id }).hierarchy.get()).status).toBe(404)
     expect((await api.api.workspaces({ id: 'w-1' }).get()).data?.path).toBe('/src/shop')
   })
@@ -320,8 +329,8 @@ describe('Claude Code hooks', () => {
     expect(linkedEvents.items.map((e) => [e.workspace_id, e.project_id])).toEqual([['w-shop', linked.project_id]])
   })
 
-  it('gives a session whose machine id another account already uses a machine of its own (two laptops, one hostname)', async () => {
-    const { app, alice, user } = await makeApp()
+  it('gives two accounts whose laptops share a hostname a machine each', async () => {
+    const { app, alice, user, admin } = await makeApp()
     const bob = await user('bob')
     const send = async (who: typeof alice, p: Record<string, unknown>) => {
       const key = (await who.api.api.auth['api-keys'].post({ name: 'hooks' })).data!.key
@@ -331,25 +340,21 @@ describe('Claude Code hooks', () => {
     expect((await send(bob, hook('SessionStart', { session_id: 'bobs-session' }))).status).toBe(200)
     expect((await send(alice, hook('SessionStart', { session_id: 'alices-session' }))).status).toBe(200)
     expect((await send(alice, hook('Stop', { session_id: 'alices-session' }))).status).toBe(200)
-    // alice's machine is the same id tagged with her account, as the README says
-    const tagged = `MacBook-Pro@${new Bun.CryptoHasher('sha256').update(alice.id).digest('hex').slice(0, 8)}`
-    const events = await alice.api.api.sessions({ id: 'alices-session' }).events.get({ query: {} })
-    expect(events.data?.items.map((e) => [e.type, e.machine_id])).toEqual([
-      ['SessionStart', tagged],
-      ['Stop', tagged],
-    ])
-    const tree = (await alice.api.api.projects({ id: events.data!.items[0]!.project_id! }).hierarchy.get()).data!
-    expect(
-      tree.machines.map((m) => [
-        m.machine?.id,
-        m.machine?.hostname,
-        m.workspaces.flatMap((w) => w.sessions.map((x) => x.id)),
-      ]),
-    ).toEqual([[tagged, 'MacBook-Pro', ['alices-session']]])
-    expect((await bob.api.api.machines({ id: 'MacBook-Pro' }).get()).data?.workspaces).toHaveLength(1)
-    expect((await alice.api.api.machines({ id: 'MacBook-Pro' }).get()).status).toBe(404)
-    expect((await bob.api.api.machines({ id: tagged }).get()).status).toBe(404)
-    expect((await alice.api.api.machines.get({ query: {} })).data?.items.map((m) => m.id)).toEqual([tagged])
+    for (const [who, session] of [
+      [alice, 'alices-session'],
+      [bob, 'bobs-session'],
+    ] as const) {
+      const events = await who.api.api.sessions({ id: session }).events.get({ query: {} })
+      expect(new Set(events.data?.items.map((e) => e.machine_id))).toEqual(new Set(['MacBook-Pro']))
+      const tree = (await who.api.api.projects({ id: events.data!.items[0]!.project_id! }).hierarchy.get()).data!
+      expect(
+        tree.machines.map((m) => [m.machine?.id, m.workspaces.flatMap((w) => w.sessions.map((x) => x.id))]),
+      ).toEqual([['MacBook-Pro', [session]]])
+      const machine = (await who.api.api.machines({ id: 'MacBook-Pro' }).get()).data
+      expect(machine?.workspaces.map((w) => w.id)).toEqual([tree.machines[0]?.workspaces[0]?.id ?? ''])
+    }
+    // an admin asking for the id gets their own first, else the latest seen
+    expect((await admin.api.api.machines({ id: 'MacBook-Pro' }).get()).data?.workspaces).toHaveLength(1)
   })
 
   it('keeps a hook tool call and the same call from the transcript as one tool call', async () => {

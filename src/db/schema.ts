@@ -340,11 +340,11 @@ export const projects = sqliteTable(
   (p) => [uniqueIndex('projects_owner_key_idx').on(p.ownerId, p.key)],
 )
 
-/** A computer that runs agents, identified by the client's own machine_id. */
+/** A computer that runs agents, identified by the client's own machine_id within its owner's account. */
 export const machines = sqliteTable(
   'machines',
   {
-    id: text('id').primaryKey(),
+    id: text('id').notNull(),
     ownerId: ownerColumn(),
     hostname: text('hostname'),
     os: text('os'),
@@ -352,7 +352,8 @@ export const machines = sqliteTable(
     lastSeenAt: integer('last_seen_at').notNull(),
     createdAt: integer('created_at').notNull(),
   },
-  (m) => [index('machines_owner_idx').on(m.ownerId, m.lastSeenAt)],
+  // (two accounts may each have a machine called MacBook-Pro)
+  (m) => [primaryKey({ columns: [m.ownerId, m.id] }), index('machines_owner_idx').on(m.ownerId, m.lastSeenAt)],
 )
 
 /** A checkout of a project on a machine, identified by the client's own workspace_id. */
@@ -364,7 +365,8 @@ export const workspaces = sqliteTable(
     projectId: text('project_id')
       .notNull()
       .references(() => projects.id, { onDelete: 'cascade' }),
-    machineId: text('machine_id').references(() => machines.id, { onDelete: 'set null' }),
+    /** the owner's machine of that id (machines go only with their owner, and so do its workspaces) */
+    machineId: text('machine_id'),
     path: text('path').notNull(),
     branch: text('branch'),
     commit: text('commit_sha'),

@@ -91,7 +91,7 @@ export function createEventService({
           type: hook.hook_event_name,
           sessionId: hook.session_id,
           workspaceId: placement?.workspaceId ?? null,
-          // the placement's machine: the header names one only when it is this account's (a taken id is left out)
+          // the placement's machine (the one the header names)
           machineId: placement?.machineId ?? null,
           projectId: placement?.projectId ?? null,
           toolName: typeof hook.tool_name === 'string' ? hook.tool_name : null,

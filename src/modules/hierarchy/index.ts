@@ -38,10 +38,9 @@ export const hierarchyModule = ({
           201: 'hierarchy.Machine',
           400: 'error',
           403: 'error',
-          409: 'error',
           ...common,
         },
-        detail: { summary: 'Register or update a machine (idempotent, by machine_id)' },
+        detail: { summary: "Register or update a machine (idempotent, by machine_id, the account's own)" },
       },
     )
     .get('/machines', ({ user, query }) => hierarchy.listMachines(user, query), {

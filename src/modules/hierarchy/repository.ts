@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, sql } from 'drizzle-orm'
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core'
 import type { Db } from '../../db/client'
 import { machines, projects, workspaces } from '../../db/schema'
@@ -12,22 +12,28 @@ export function createHierarchyRepository(db: Db) {
   const owned = (column: SQLiteColumn, ownerId: string | null) => (ownerId === null ? undefined : eq(column, ownerId))
 
   return {
-    async findMachine(id: string) {
-      return db.select().from(machines).where(eq(machines.id, id)).get()
+    /** This owner's machine of that id; with `anyOwner` (an admin), their own first, else the latest seen of that id. */
+    async findMachine(ownerId: string, id: string, anyOwner = false) {
+      return db
+        .select()
+        .from(machines)
+        .where(and(eq(machines.id, id), anyOwner ? undefined : eq(machines.ownerId, ownerId)))
+        .orderBy(sql`${machines.ownerId} = ${ownerId} DESC`, desc(machines.lastSeenAt))
+        .limit(1)
+        .get()
     },
     async upsertMachine(row: typeof machines.$inferInsert) {
       return db
         .insert(machines)
         .values(row)
         .onConflictDoUpdate({
-          target: machines.id,
+          target: [machines.ownerId, machines.id],
           set: {
             hostname: sql`coalesce(excluded.hostname, ${machines.hostname})`,
             os: sql`coalesce(excluded.os, ${machines.os})`,
             ip: sql`coalesce(excluded.ip, ${machines.ip})`,
             lastSeenAt: sql`excluded.last_seen_at`,
           },
-          setWhere: sql`${machines.ownerId} = excluded.owner_id`,
         })
         .returning()
         .get()
@@ -96,11 +102,11 @@ export function createHierarchyRepository(db: Db) {
         .returning()
         .get()
     },
-    async workspacesOfMachine(machineId: string) {
+    async workspacesOfMachine(ownerId: string, machineId: string) {
       return db
         .select()
         .from(workspaces)
-        .where(eq(workspaces.machineId, machineId))
+        .where(and(eq(workspaces.machineId, machineId), eq(workspaces.ownerId, ownerId)))
         .orderBy(desc(workspaces.lastSeenAt))
         .all()
     },
@@ -117,7 +123,7 @@ export function createHierarchyRepository(db: Db) {
           sessionCount: sql<number>`(SELECT count(*) FROM conversations c WHERE c.workspace_id = ${workspaces.id})`,
         })
         .from(workspaces)
-        .leftJoin(machines, eq(machines.id, workspaces.machineId))
+        .leftJoin(machines, and(eq(machines.id, workspaces.machineId), eq(machines.ownerId, workspaces.ownerId)))
         .where(eq(workspaces.projectId, projectId))
         .orderBy(asc(workspaces.machineId), asc(workspaces.path))
         .all()
@@ -139,10 +145,6 @@ export function createHierarchyRepository(db: Db) {
            ORDER BY x.started_at DESC LIMIT 1 OFFSET ${perWorkspace - 1}), ${Number.MIN_SAFE_INTEGER})
         ORDER BY c.started_at DESC, c.id`)
       return { spaces, sessions }
-    },
-    async machinesByIds(ids: string[]) {
-      if (ids.length === 0) return []
-      return db.select().from(machines).where(inArray(machines.id, ids)).all()
     },
   }
 }

@@ -1,14 +1,11 @@
 import { basename } from 'node:path'
 import { type Actor, ownerScope } from '../../lib/actor'
-import { AppError, conflict, notFound } from '../../lib/errors'
+import { conflict, notFound } from '../../lib/errors'
 import { iso, isoOrNull } from '../../lib/models'
 import type { ConversationService } from '../conversations/service'
 import type { HierarchyQuery, MachineUpsert, PageParams, SessionUpsert, WorkspaceUpsert } from './model'
 import { normalizeRemote } from './remote'
 import type { HierarchyRepository, MachineRow, ProjectRow, WorkspaceRow } from './repository'
-
-/** the longest machine id the API takes */
-const MACHINE_ID_MAX = 128
 
 export const toMachine = (m: MachineRow) => ({
   id: m.id,
@@ -55,7 +52,7 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
     row !== undefined && (actor.role === 'admin' || row.ownerId === actor.id)
 
   const upsertMachine = async (ownerId: string, m: MachineUpsert) => {
-    const before = await repo.findMachine(m.machine_id)
+    const before = await repo.findMachine(ownerId, m.machine_id)
     const now = Date.now()
     const row = await repo.upsertMachine({
       id: m.machine_id,
@@ -66,7 +63,6 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
       lastSeenAt: now,
       createdAt: now,
     })
-    if (!row) throw conflict(`machine ${m.machine_id} belongs to another account`)
     return { machine: row, created: !before }
   }
 
@@ -75,8 +71,6 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
     // refuse before writing anything: a rejected request leaves no project or machine behind
     const before = await repo.findWorkspace(w.workspace_id)
     if (before && before.ownerId !== ownerId) throw conflict(`workspace ${w.workspace_id} belongs to another account`)
-    const machine = w.machine_id ? await repo.findMachine(w.machine_id) : undefined
-    if (machine && machine.ownerId !== ownerId) throw conflict(`machine ${w.machine_id} belongs to another account`)
     const now = Date.now()
     const project = await repo.upsertProject({
       id: Bun.randomUUIDv7(),
@@ -114,28 +108,6 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
     return session && workspace ? { ownerId: session.ownerId, workspace } : null
   }
 
-  /**
-   * The machine a hook's header names. Machine ids are the clients' (often a hostname), and another account may hold
-   * the same one (two laptops called MacBook-Pro): then this account's machine is that id tagged with the account
-   * (`<id>@<first 8 hex of SHA-256 of the account id>`), so its sessions keep a machine of their own.
-   */
-  const hookMachine = async (ownerId: string, clientId: string, hostname: string | undefined) => {
-    const attempt = (id: string, name: string | undefined) =>
-      upsertMachine(ownerId, { machine_id: id, hostname: name }).then(
-        () => id,
-        (e: unknown) => {
-          if (e instanceof AppError && e.status === 409) return undefined
-          throw e
-        },
-      )
-    const tag = `@${new Bun.CryptoHasher('sha256').update(ownerId).digest('hex').slice(0, 8)}`
-    const tagged = `${Array.from(clientId)
-      .slice(0, MACHINE_ID_MAX - tag.length)
-      .join('')}${tag}`
-    // (both taken only when a client named its machine after another account's tag: then no machine)
-    return (await attempt(clientId, hostname)) ?? (await attempt(tagged, hostname ?? clientId))
-  }
-
   // hooks arrive many times a second from one place: remember where a (machine, cwd) was placed, and where each
   // session is (its workspace's path with it), so a hook costs no lookups once its session is placed
   const placements = new Map<string, Placement>()
@@ -154,16 +126,19 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
       return { items: rows.map(toMachine), total, limit, offset }
     },
     async getMachine(actor: Actor, id: string) {
-      const machine = await repo.findMachine(id)
-      if (!machine || !visible(actor, machine)) throw notFound('machine')
-      return { ...toMachine(machine), workspaces: (await repo.workspacesOfMachine(id)).map(toWorkspace) }
+      const machine = await repo.findMachine(actor.id, id, actor.role === 'admin')
+      if (!machine) throw notFound('machine')
+      return {
+        ...toMachine(machine),
+        workspaces: (await repo.workspacesOfMachine(machine.ownerId, id)).map(toWorkspace),
+      }
     },
     upsertWorkspace: (actor: Actor, w: WorkspaceUpsert) => upsertWorkspace(actor.id, w),
     async getWorkspace(actor: Actor, id: string) {
       const workspace = await repo.findWorkspace(id)
       if (!workspace || !visible(actor, workspace)) throw notFound('workspace')
       const project = await repo.findProject(workspace.projectId, null)
-      const machine = workspace.machineId ? await repo.findMachine(workspace.machineId) : undefined
+      const machine = workspace.machineId ? await repo.findMachine(workspace.ownerId, workspace.machineId) : undefined
       return {
         ...toWorkspace(workspace),
         project: toProject(project as ProjectRow),
@@ -244,11 +219,11 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
       const stays = current?.path === p.cwd && (!p.machineId || current.placement.machineId === p.machineId)
       let placement = stays ? current?.placement : placements.get(key)
       if (!placement) {
-        const machineId = p.machineId ? await hookMachine(ownerId, p.machineId, p.hostname) : undefined
+        if (p.machineId) await upsertMachine(ownerId, { machine_id: p.machineId, hostname: p.hostname })
         const workspaceId = `ws_${new Bun.CryptoHasher('sha256').update(key).digest('hex').slice(0, 24)}`
         const { workspace } = await upsertWorkspace(ownerId, {
           workspace_id: workspaceId,
-          machine_id: machineId,
+          machine_id: p.machineId,
           path: p.cwd,
         })
         placement = placementIn(workspace)
