@@ -658,6 +658,7 @@ describe('progress', () => {
 
 /** A stand-in Observatory: answers by file name, so each remote outcome can be provoked. */
 function fakeServer() {
+  const badLine = { line: 2, offset: 10, reason: 'invalid_json', message: 'Unexpected token' }
   const state = { revoked: false, posts: 0, polls: new Map<string, number>() }
   const status = (id: string, over: Record<string, unknown> = {}) => ({
     id,
@@ -691,6 +692,8 @@ function fakeServer() {
         return Response.json(status(name), { status: 202 })
       }
       if (path === '/api/files/source') return Response.json({ error: 'none', code: 'NOT_FOUND' }, { status: 404 })
+      if (/^\/api\/files\/\w+\/errors$/.test(path))
+        return Response.json({ items: [badLine], total: 1, limit: 20, offset: 0 })
       const file = path.match(/^\/api\/files\/(\w+)$/)?.[1]
       if (file) {
         const polls = (state.polls.get(file) ?? 0) + 1
@@ -706,7 +709,7 @@ function fakeServer() {
             messages_added: 3,
             tool_calls_added: 1,
             lines_skipped: 1,
-            first_errors: [{ line: 2, offset: 10, reason: 'invalid_json', message: 'Unexpected token' }],
+            first_errors: [badLine],
             conversation_ids: ['c1'],
           }),
         )

@@ -353,8 +353,13 @@ describe('Claude Code hooks', () => {
       const machine = (await who.api.api.machines({ id: 'MacBook-Pro' }).get()).data
       expect(machine?.workspaces.map((w) => w.id)).toEqual([tree.machines[0]?.workspaces[0]?.id ?? ''])
     }
-    // an admin asking for the id gets their own first, else the latest seen
-    expect((await admin.api.api.machines({ id: 'MacBook-Pro' }).get()).data?.workspaces).toHaveLength(1)
+    // an admin asking for the id gets their own first, else the one seen last (alice's, by her Stop); the list has both
+    expect((await admin.api.api.machines({ id: 'MacBook-Pro' }).get()).data?.owner_id).toBe(alice.id)
+    const listed = (await admin.api.api.machines.get()).data?.items.map((m) => [m.id, m.owner_id])
+    expect(listed).toEqual([
+      ['MacBook-Pro', alice.id],
+      ['MacBook-Pro', bob.id],
+    ])
   })
 
   it('keeps a hook tool call and the same call from the transcript as one tool call', async () => {

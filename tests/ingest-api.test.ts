@@ -435,6 +435,18 @@ describe('transcript import through the API', () => {
     ])
     expect(third.first_errors.map((e) => e.line)).toEqual([4, 6])
     expect([first.lines_skipped, third.lines_skipped]).toEqual([1, 2])
+    // from an offset on: what an upload that sent the file from there read
+    const fromAppend = await api.api.files({ id: second.id }).errors.get({
+      query: { from_offset: Buffer.byteLength(part1 + part2) },
+    })
+    expect(fromAppend.data?.items.map((e) => e.line)).toEqual([6])
+
+    // the file rewritten: read again from its start, its figures and bad lines are the new content's alone
+    const rewritten = `${good('e-5')}{bad three\n${good('e-6')}`
+    const fourth = await send(rewritten, {})
+    expect(fourth).toMatchObject({ lines_done: 3, lines_skipped: 1, messages_added: 2 })
+    expect(await errorsOf(fourth.id)).toEqual([[2, 'invalid_json']])
+    for (const earlier of [first.id, second.id]) expect(await errorsOf(earlier)).toEqual([])
   })
 
   it('reads a rewritten file again from the start, safely', async () => {

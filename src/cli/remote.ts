@@ -10,6 +10,8 @@ const POLL_NETWORK_FAILURES = 5
 type Failure = { status: number; value: unknown } | null
 const LF = 0x0a
 const TAIL_READ = 64 * 1024
+/** bad lines of an upload shown by name (the rest are counted) */
+const SKIPPED_SHOWN = 20
 
 /**
  * Where what is sent of a file from `from` ends: after its last whole line, so a line being written waits for its
@@ -184,13 +186,18 @@ export async function openRemoteTarget({ server, apiKey }: { server: string; api
         throw new Error(`the server could not import it: ${status.error ?? 'unknown error'}`)
       // the files API does not list the conversations an upload touched (yet): read them if it does
       const ids = (status as { conversation_ids?: unknown }).conversation_ids
+      const outcome = added(status)
+      // this upload's bad lines: those in the bytes it sent (its record may have gathered earlier uploads' too)
+      const id = status.id
+      const errors =
+        outcome.linesSkipped > 0
+          ? ((await reach(() => api.files({ id }).errors.get({ query: { from_offset: start, limit: SKIPPED_SHOWN } })))
+              .data?.items ?? [])
+          : []
       return {
-        ...added(status),
+        ...outcome,
         conversationIds: Array.isArray(ids) ? ids.map(String) : null,
-        // (the server lists the whole file's bad lines: this upload's are those in the bytes it sent)
-        skipped: status.first_errors
-          .filter((e) => e.offset >= start)
-          .map((e) => ({ line: e.line, reason: e.reason, message: e.message })),
+        skipped: errors.map((e) => ({ line: e.line, reason: e.reason, message: e.message })),
       }
     },
     async totals(ids) {

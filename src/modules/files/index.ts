@@ -102,10 +102,10 @@ export const filesModule = ({
       response: { 200: 'file.File', 401: 'error', 404: 'error', 422: 'error', 429: 'error' },
       detail: { summary: 'A file and its import progress' },
     })
-    .get('/:id/errors', ({ user, params, query }) => files.errors(user, params.id, query.limit, query.offset), {
+    .get('/:id/errors', ({ user, params, query }) => files.errors(user, params.id, query), {
       role: 'viewer',
       params: IdParams,
-      query: 'file.ListQuery',
+      query: 'file.ErrorsQuery',
       response: { 200: 'file.ErrorPage', 401: 'error', 404: 'error', 422: 'error', 429: 'error' },
       detail: { summary: 'Lines that could not be imported, with line number, byte offset and reason' },
     })

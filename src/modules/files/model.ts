@@ -116,6 +116,17 @@ export const FileModel = {
     { examples: [{ items: FileSchema.examples, total: 1 }] },
   ),
   'file.ListQuery': t.Object({ ...PageQuery }),
+  'file.ErrorsQuery': t.Object({
+    ...PageQuery,
+    from_offset: t.Optional(
+      t.Integer({
+        minimum: 0,
+        maximum: Number.MAX_SAFE_INTEGER,
+        description:
+          'Only the bad lines at this byte offset of the file or after (an upload that sent the file from there)',
+      }),
+    ),
+  }),
 }
 
 export type FileDto = typeof FileSchema.static

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gte, inArray, lt } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gte, inArray, lt, ne, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { files, importErrors, sources } from '../../db/schema'
 
@@ -8,7 +8,7 @@ export type FileRow = typeof files.$inferSelect
 export function createFileRepository(db: Db) {
   const scoped = (ownerId: string | null, id: string) =>
     ownerId === null ? eq(files.id, id) : and(eq(files.id, id), eq(files.ownerId, ownerId))
-  const errorsOf = (row: FileRow, limit: number, offset: number) => {
+  const errorsOf = (row: FileRow, limit: number, offset: number, fromOffset = 0) => {
     const source = db
       .select({ id: sources.id })
       .from(sources)
@@ -18,7 +18,7 @@ export function createFileRepository(db: Db) {
     // the source's bad lines in the bytes this record's imports read (the other uploads of its key read the rest)
     const ofRecord = and(
       eq(importErrors.sourceId, source.id),
-      gte(importErrors.offset, row.startOffset ?? 0),
+      gte(importErrors.offset, Math.max(row.startOffset ?? 0, fromOffset)),
       lt(importErrors.offset, row.bytesDone),
     )
     const rows = db
@@ -72,6 +72,13 @@ export function createFileRepository(db: Db) {
         .limit(1)
         .get()
     },
+    /** Leaves the key's other records no bad lines of their own (its file was read again from the start). */
+    async emptyErrorRangesOfKey(ownerId: string, sourceKey: string, exceptId: string) {
+      db.update(files)
+        .set({ startOffset: sql`${files.bytesDone}` })
+        .where(and(eq(files.ownerId, ownerId), eq(files.sourceKey, sourceKey), ne(files.id, exceptId)))
+        .run()
+    },
     /** Whether a file record whose import has yet to finish reads from this stored path. */
     async pathStillImporting(storedPath: string) {
       const row = db
@@ -82,8 +89,8 @@ export function createFileRepository(db: Db) {
         .get()
       return row !== undefined
     },
-    async errors(row: FileRow, limit: number, offset: number) {
-      return errorsOf(row, limit, offset)
+    async errors(row: FileRow, limit: number, offset: number, fromOffset = 0) {
+      return errorsOf(row, limit, offset, fromOffset)
     },
   }
 }

@@ -279,7 +279,14 @@ export function createFileService({
             updatedAt: now,
             finishedAt: null,
           })
-          await enqueue(IMPORT_FILE_JOB, { fileId: latest.id })
+          try {
+            await enqueue(IMPORT_FILE_JOB, { fileId: latest.id })
+          } catch (e) {
+            // as it was (the appended bytes stay in the copy: the key's next import reads them)
+            const { status, size, error, updatedAt, finishedAt } = latest
+            await repo.update(latest.id, { status, size, error, updatedAt, finishedAt }).catch(() => undefined)
+            throw e
+          }
           return toFile(row as FileRow)
         }
         try {
@@ -358,8 +365,9 @@ export function createFileService({
     async get(actor: Actor, id: string) {
       return toFile(await require(actor, id))
     },
-    async errors(actor: Actor, id: string, limit = 50, offset = 0) {
-      const { rows, total } = await repo.errors(await require(actor, id), limit, offset)
+    async errors(actor: Actor, id: string, q: { limit?: number; offset?: number; from_offset?: number }) {
+      const { limit = 50, offset = 0 } = q
+      const { rows, total } = await repo.errors(await require(actor, id), limit, offset, q.from_offset ?? 0)
       return { items: rows, total, limit, offset }
     },
     /** Deletes the file record and its stored upload; the conversations it imported stay. */
@@ -392,6 +400,8 @@ export function createFileService({
           },
         })
       await repo.update(row.id, { status: 'processing', updatedAt: Date.now() })
+      // what this import's figures add to: the record's own (an append continues them), unless the file was rewritten
+      let base = row
       try {
         const result = await ingest.importFile({
           ownerId: row.ownerId,
@@ -399,42 +409,49 @@ export function createFileService({
           sourceKey: row.sourceKey,
           displayName: row.name,
           signal,
-          // a record an append continued keeps where its first import began: its bad lines are from there on
-          onStart: async (offset) => {
-            if (row.startOffset === null) await repo.update(row.id, { startOffset: offset })
+          onStart: async (offset, rewritten) => {
+            if (rewritten) {
+              // read again from the start, its bad lines found anew: this record's from 0, the key's others' none
+              base = { ...row, linesDone: 0, messagesAdded: 0, toolCallsAdded: 0, linesSkipped: 0 }
+              await repo.update(row.id, { startOffset: 0 })
+              await repo.emptyErrorRangesOfKey(row.ownerId, row.sourceKey, row.id)
+            } else if (row.startOffset === null && row.bytesDone === 0 && row.linesDone === 0)
+              // where its first import begins (a record an append continues keeps it: its bad lines are from there on)
+              await repo.update(row.id, { startOffset: offset })
           },
           onProgress: async (p) => {
             // deleted while importing: stop here (what is committed stays, as after any interrupted import)
             if (!(await repo.find(null, row.id))) throw new Error('the file was deleted during its import')
             await repo.update(row.id, {
               bytesDone: p.bytesDone,
-              linesDone: row.linesDone + p.linesDone,
-              messagesAdded: row.messagesAdded + p.messagesAdded,
-              toolCallsAdded: row.toolCallsAdded + p.toolCallsAdded,
-              linesSkipped: row.linesSkipped + p.linesSkipped,
+              linesDone: base.linesDone + p.linesDone,
+              messagesAdded: base.messagesAdded + p.messagesAdded,
+              toolCallsAdded: base.toolCallsAdded + p.toolCallsAdded,
+              linesSkipped: base.linesSkipped + p.linesSkipped,
               updatedAt: Date.now(),
             })
-            progress('processing', p.bytesDone, p.messagesAdded) // after the row, so a GET then reads as much
+            // after the row, so a GET then reads as much
+            progress('processing', p.bytesDone, base.messagesAdded + p.messagesAdded)
           },
         })
         const now = Date.now()
         await repo.update(row.id, {
           status: 'completed',
           bytesDone: result.bytesDone,
-          linesDone: row.linesDone + result.linesDone,
-          messagesAdded: row.messagesAdded + result.messagesAdded,
-          toolCallsAdded: row.toolCallsAdded + result.toolCallsAdded,
-          linesSkipped: row.linesSkipped + result.linesSkipped,
+          linesDone: base.linesDone + result.linesDone,
+          messagesAdded: base.messagesAdded + result.messagesAdded,
+          toolCallsAdded: base.toolCallsAdded + result.toolCallsAdded,
+          linesSkipped: base.linesSkipped + result.linesSkipped,
           updatedAt: now,
           finishedAt: now,
         })
-        progress('completed', result.bytesDone, result.messagesAdded)
+        progress('completed', result.bytesDone, base.messagesAdded + result.messagesAdded)
       } catch (e) {
         if (signal.aborted) throw new JobInterrupted()
         const now = Date.now()
         await repo.update(row.id, { status: 'error', error: (e as Error).message, updatedAt: now, finishedAt: now })
         const last = await repo.find(null, row.id)
-        if (last) progress('error', last.bytesDone, last.messagesAdded - row.messagesAdded, (e as Error).message)
+        if (last) progress('error', last.bytesDone, last.messagesAdded, (e as Error).message)
       }
     },
   }

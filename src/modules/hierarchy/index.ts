@@ -53,7 +53,11 @@ export const hierarchyModule = ({
       role: 'viewer',
       params: IdParams,
       response: { 200: 'hierarchy.MachineDetail', 404: 'error', ...common },
-      detail: { summary: 'A machine with its workspaces' },
+      detail: {
+        summary: 'A machine with its workspaces',
+        description:
+          "Your machine of that id. An admin gets their own, else the one of that id seen last (machine ids are each account's own).",
+      },
     })
     .post(
       '/workspaces',

@@ -7,6 +7,7 @@ const Nullable = <T extends Parameters<typeof t.Union>[0][number]>(s: T) => t.Un
 const at = '2026-01-01T12:00:00.000Z'
 const machineExample = {
   id: 'c0ffee-laptop',
+  owner_id: '0190f5c2-0000-7000-8000-0000000000a1',
   hostname: 'ada-laptop',
   os: 'darwin 24.1',
   ip: '10.0.0.5',
@@ -38,7 +39,10 @@ const workspaceExample = {
 
 export const Machine = t.Object(
   {
-    id: t.String(),
+    id: t.String({
+      description: "The client's machine_id: an account's own (another account may have one of that id)",
+    }),
+    owner_id: t.String(),
     hostname: Nullable(t.String()),
     os: Nullable(t.String()),
     ip: Nullable(t.String()),

@@ -43,7 +43,7 @@ export function createHierarchyRepository(db: Db) {
         .select()
         .from(machines)
         .where(owned(machines.ownerId, ownerId))
-        .orderBy(desc(machines.lastSeenAt), asc(machines.id))
+        .orderBy(desc(machines.lastSeenAt), asc(machines.id), asc(machines.ownerId))
         .limit(limit)
         .offset(offset)
         .all()

@@ -9,6 +9,7 @@ import type { HierarchyRepository, MachineRow, ProjectRow, WorkspaceRow } from '
 
 export const toMachine = (m: MachineRow) => ({
   id: m.id,
+  owner_id: m.ownerId,
   hostname: m.hostname,
   os: m.os,
   ip: m.ip,

@@ -46,8 +46,8 @@ export type ImportInput = {
   /** identifies the file across imports (its absolute path, or upload:<id>), for incremental re-imports */
   sourceKey: string
   displayName: string
-  /** told where the import begins reading the file (after what earlier imports read, unless it was rewritten) */
-  onStart?: (offset: number) => void | Promise<void>
+  /** told where the import begins reading the file: after what earlier imports read, or 0 when it was rewritten */
+  onStart?: (offset: number, rewritten: boolean) => void | Promise<void>
   onProgress?: (progress: ImportProgress) => void | Promise<void>
   /** stops the import between two chunks (what was committed stays; the next import resumes there) */
   signal?: AbortSignal
@@ -142,7 +142,7 @@ export function createIngestService(
       }
     }
 
-    await input.onStart?.(source.bytesDone)
+    await input.onStart?.(source.bytesDone, rewritten)
     const progress: ImportProgress = {
       bytesDone: source.bytesDone,
       bytesTotal: size,
