@@ -82,12 +82,11 @@ export async function openRemoteTarget({ server, apiKey }: { server: string; api
   }
 
   /** The bytes of this file the server holds already, when they are its start and end at a line's end. */
-  const heldPrefix = async (path: string, size: number) => {
+  const heldPrefix = async (path: string, local: ReturnType<typeof Bun.file>, size: number) => {
     const res = await reach(() => api.files.source.get({ query: { source_key: path } }))
     refuse(res.error)
     const held = res.data // (none: never sent, deleted since, or a server without this route)
     if (!held || held.size === 0 || held.size > size) return null
-    const local = Bun.file(path)
     if ((await fingerprintOf(local, held.size)) !== held.fingerprint) return null
     if (held.size < size && (await local.slice(held.size - 1, held.size).bytes())[0] !== LF) return null
     return { offset: held.size, fingerprint: held.fingerprint }
@@ -128,7 +127,7 @@ export async function openRemoteTarget({ server, apiKey }: { server: string; api
           }),
         )
       // when the server holds the start of this file, only the whole lines after it go
-      const held = await heldPrefix(file.path, size)
+      const held = await heldPrefix(file.path, local, size)
       let posted: Awaited<ReturnType<typeof send>> | undefined
       // where the bytes sent start in the file
       let start = 0

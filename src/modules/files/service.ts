@@ -189,18 +189,19 @@ export function createFileService({
       (s) => s.size,
       () => null,
     )
-    return size === null ? null : { path: latest.storedPath, size, fileId: latest.id }
+    return size === null ? null : { path: latest.storedPath, size, latest }
   }
   /**
    * Puts a received upload where it is kept: `uploads/<id>` without a source key; with one, into the key's stored
-   * file (replacing it, or appended to it), a new one for a key never seen. Returns that file's path.
+   * file (replacing it, or appended to it), a new one for a key never seen. Returns that file's path and what the
+   * key held before.
    */
   const store = async (ownerId: string, sourceKey: string | null, form: UploadForm) => {
     const held = sourceKey === null ? null : await storedFileOf(ownerId, sourceKey)
     if (!form.append) {
       const path = held?.path ?? join(uploadsDir, form.file.id)
       await rename(form.file.path, path)
-      return path
+      return { storedPath: path, held }
     }
     const { offset, fingerprint } = form.append
     if (!held) throw conflict('the server holds no upload under this source_key: send the whole file, without offset')
@@ -216,7 +217,7 @@ export function createFileService({
       await truncate(held.path, offset).catch(() => undefined)
       throw e
     }
-    return held.path
+    return { storedPath: held.path, held }
   }
 
   return {
@@ -266,11 +267,11 @@ export function createFileService({
       const { id, path } = form.file
       const sourceKey = `${UPLOAD_KEY}${form.sourceKey ?? id}`
       const keep = async () => {
-        const storedPath = await store(actor.id, form.sourceKey === undefined ? null : sourceKey, form)
+        const { storedPath, held } = await store(actor.id, form.sourceKey === undefined ? null : sourceKey, form)
         // An append continues the key's latest upload once that one's import has finished: a file followed for
         // hours stays one record, its figures the sums over its appends (an unfinished one gets a record beside it).
-        const latest = form.append ? await repo.latestOf(actor.id, sourceKey) : undefined
-        if (latest?.storedPath === storedPath && (latest.status === 'completed' || latest.status === 'error')) {
+        const latest = form.append ? held?.latest : undefined
+        if (latest && (latest.status === 'completed' || latest.status === 'error')) {
           const now = Date.now()
           const row = await repo.update(latest.id, {
             status: 'pending',
@@ -323,7 +324,7 @@ export function createFileService({
           source_key: key,
           size: held.size,
           fingerprint: await fingerprintOf(Bun.file(held.path), held.size),
-          file_id: held.fileId,
+          file_id: held.latest.id,
         }
       })
     },
