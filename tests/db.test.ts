@@ -37,16 +37,22 @@ describe('database', () => {
     closeDatabase(db)
   })
 
-  it('keeps every machine and workspace link when machine ids become per account (migration 0011)', () => {
-    // the migrations before 0011, applied to a database that then holds a machine with workspaces and a session
-    const before = join(dir, 'before-0011')
+  /** A new database with the migrations before `tag` applied. */
+  function migratedUpTo(tag: string, name: string) {
+    const before = join(dir, `before-${tag}`)
     cpSync(migrationsFolder, before, { recursive: true })
     const journal = JSON.parse(readFileSync(join(before, 'meta/_journal.json'), 'utf8'))
-    const at = journal.entries.findIndex((e: { tag: string }) => e.tag.startsWith('0011_'))
+    const at = journal.entries.findIndex((e: { tag: string }) => e.tag.startsWith(`${tag}_`))
     journal.entries = journal.entries.slice(0, at)
     writeFileSync(join(before, 'meta/_journal.json'), JSON.stringify(journal))
-    const db = openDatabase(join(dir, 'machines.db'))
+    const db = openDatabase(join(dir, name))
     migrate(db, { migrationsFolder: before })
+    return db
+  }
+
+  it('keeps every machine and workspace link when machine ids become per account (migration 0011)', () => {
+    // a database before 0011 that holds a machine with workspaces and a session
+    const db = migratedUpTo('0011', 'machines.db')
     const sql = db.$client
     sql.exec(`INSERT INTO users (id, email, password_hash, display_name, role, created_at, updated_at)
               VALUES ('u1', 'a@example.com', 'x', 'A', 'admin', 1, 1);
@@ -66,6 +72,62 @@ describe('database', () => {
     ])
     expect(sql.query('SELECT workspace_id FROM conversations').all()).toEqual([{ workspace_id: 'w-1' }])
     expect(sql.query('PRAGMA foreign_key_check').all()).toEqual([])
+    closeDatabase(db)
+  })
+
+  it('sums the usage already held per UTC day (migration 0012)', () => {
+    const db = migratedUpTo('0012', 'daily.db')
+    // quarter hours of two owners: day 20500 (quarters 1968000 on) twice in one model, once in another; day 20501
+    const day = 20_500 * 96
+    db.$client.exec(`INSERT INTO usage_rollup VALUES
+      ('u1', ${day + 3}, 'c1', 'opus', 10, 1, 100, 1000, 0.5),
+      ('u1', ${day + 95}, 'c2', 'opus', 20, 2, 200, 2000, 0.25),
+      ('u1', ${day + 50}, 'c1', 'haiku', 30, 3, 300, 3000, 0.125),
+      ('u1', ${day + 96}, 'c1', 'opus', 40, 4, 400, 4000, 1),
+      ('u2', ${day + 3}, 'c3', 'opus', 50, 5, 500, 5000, 2)`)
+    runMigrations(db)
+    expect(db.$client.query('SELECT * FROM usage_daily ORDER BY owner_id, day, model').all()).toEqual([
+      {
+        owner_id: 'u1',
+        day: 20_500,
+        model: 'haiku',
+        input_tokens: 30,
+        output_tokens: 3,
+        cache_creation_tokens: 300,
+        cache_read_tokens: 3000,
+        cost_usd: 0.125,
+      },
+      {
+        owner_id: 'u1',
+        day: 20_500,
+        model: 'opus',
+        input_tokens: 30,
+        output_tokens: 3,
+        cache_creation_tokens: 300,
+        cache_read_tokens: 3000,
+        cost_usd: 0.75,
+      },
+      {
+        owner_id: 'u1',
+        day: 20_501,
+        model: 'opus',
+        input_tokens: 40,
+        output_tokens: 4,
+        cache_creation_tokens: 400,
+        cache_read_tokens: 4000,
+        cost_usd: 1,
+      },
+      {
+        owner_id: 'u2',
+        day: 20_500,
+        model: 'opus',
+        input_tokens: 50,
+        output_tokens: 5,
+        cache_creation_tokens: 500,
+        cache_read_tokens: 5000,
+        cost_usd: 2,
+      },
+    ])
     closeDatabase(db)
   })
 

@@ -134,24 +134,30 @@ describe('usage report', () => {
     expect(countRows(own.db, 'usage_hourly')).toBe(0)
   })
 
-  it('keeps the hourly sums equal to the quarter-hour ones through imports, usage moves and deletes', async () => {
-    const hourly = (db: Ctx['db']) =>
+  it('keeps the hourly and daily sums equal to the quarter-hour ones through imports, usage moves and deletes', async () => {
+    // a sum table's rows, and the same sums from usage_rollup's quarter hours (`per` of them to the table's row)
+    const table = (db: Ctx['db'], name: string, column: string) =>
       db.$client
         .query(
-          `SELECT owner_id, hour, model, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens
-           FROM usage_hourly ORDER BY 1, 2, 3`,
+          `SELECT owner_id, ${column} AS at, model, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens
+           FROM ${name} ORDER BY 1, 2, 3`,
         )
         .all()
-    const fromQuarters = (db: Ctx['db']) =>
+    const fromQuarters = (db: Ctx['db'], per: number) =>
       db.$client
         .query(
-          `SELECT owner_id, bucket / 4 AS hour, model, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
+          `SELECT owner_id, bucket / ${per} AS at, model, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
              sum(cache_creation_tokens) AS cache_creation_tokens, sum(cache_read_tokens) AS cache_read_tokens
            FROM usage_rollup GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
         )
         .all()
+    const hourly = (db: Ctx['db']) => table(db, 'usage_hourly', 'hour')
+    const daily = (db: Ctx['db']) => table(db, 'usage_daily', 'day')
+    const inputs = (rows: unknown[]) => rows.map((r) => (r as { input_tokens: number }).input_tokens)
     expect(hourly(ctx.db).length).toBeGreaterThan(0)
-    expect(hourly(ctx.db)).toEqual(fromQuarters(ctx.db))
+    expect(hourly(ctx.db)).toEqual(fromQuarters(ctx.db, 4))
+    expect(daily(ctx.db).length).toBeGreaterThan(0)
+    expect(daily(ctx.db)).toEqual(fromQuarters(ctx.db, 96))
     // a message's usage changed and one deleted, through the API
     const own = await makeApp()
     const c = (await own.api.api.conversations.post({ title: 'hours' })).data!
@@ -166,10 +172,103 @@ describe('usage report', () => {
     const first = (await post('2026-03-01T10:05:00.000Z', 100)).data!
     await post('2026-03-01T10:50:00.000Z', 200) // same hour, another quarter
     await post('2026-03-01T11:01:00.000Z', 300)
-    expect(hourly(own.db).map((r) => (r as { input_tokens: number }).input_tokens)).toEqual([300, 300])
+    await post('2026-03-02T00:01:00.000Z', 400) // the next day
+    expect(inputs(hourly(own.db))).toEqual([300, 300, 400])
+    expect(inputs(daily(own.db))).toEqual([600, 400])
     await own.api.api.conversations({ id: c.id }).messages({ messageId: first.id }).delete()
-    expect(hourly(own.db)).toEqual(fromQuarters(own.db))
-    expect(hourly(own.db).map((r) => (r as { input_tokens: number }).input_tokens)).toEqual([200, 300])
+    expect(hourly(own.db)).toEqual(fromQuarters(own.db, 4))
+    expect(daily(own.db)).toEqual(fromQuarters(own.db, 96))
+    expect(inputs(hourly(own.db))).toEqual([200, 300, 400])
+    expect(inputs(daily(own.db))).toEqual([500, 400])
+  })
+
+  it('sums by local day, week, month and model in zones of every kind of offset, whatever the bounds', async () => {
+    // messages every 40-odd minutes from 2026-03-26 to 2026-04-07: across the European change to summer time
+    // (03-29) and the southern ends of it (04-05: Chatham by an hour, Lord Howe by half an hour), in two models
+    const own = await makeApp()
+    const c = (await own.api.api.conversations.post({ title: 'zones' })).data!
+    const models = ['claude-sonnet-4-5-20250929', 'claude-opus-4-1-20250805']
+    const posted: { ms: number; model: string; tokens: number[]; cost: number }[] = []
+    for (let i = 0, ms = Date.parse('2026-03-26T00:03:00Z'); ms < Date.parse('2026-04-07T00:00:00Z'); i++) {
+      const model = models[i % 3 === 0 ? 1 : 0]!
+      const tokens = [100 + i, 10 + (i % 7), i % 5 === 0 ? 2000 + i : 0, i % 2 ? 5000 + i : 0]
+      const r = await own.api.api.conversations({ id: c.id }).messages.post({
+        role: 'assistant',
+        content: `reply ${i}`,
+        model,
+        usage: {
+          input_tokens: tokens[0]!,
+          output_tokens: tokens[1]!,
+          cache_creation_input_tokens: tokens[2]!,
+          cache_read_input_tokens: tokens[3]!,
+        },
+        timestamp: new Date(ms).toISOString(),
+      })
+      expect(r.status).toBe(201)
+      posted.push({ ms, model, tokens, cost: r.data!.cost_usd })
+      ms += (40 + ((i * 13) % 11)) * 60_000 + ((i * 7) % 60) * 1000
+    }
+    const zones = [
+      'UTC',
+      'Europe/Paris',
+      'America/New_York',
+      'Asia/Kolkata', // +5:30
+      'Asia/Kathmandu', // +5:45
+      'America/St_Johns', // -2:30 in summer time
+      'Pacific/Chatham', // +13:45, then +12:45
+      'Australia/Lord_Howe', // +11, then +10:30
+      'Pacific/Kiritimati', // +14
+      'Etc/GMT+12', // -12
+    ]
+    const ranges = [
+      {},
+      { from: '2026-03-28', to: '2026-04-05' },
+      { from: '2026-03-27T10:07:00.123Z', to: '2026-04-05T13:52:30Z' },
+      { from: '2026-03-30T05:00:00Z', to: '2026-03-30T21:00:00Z' }, // shorter than a day
+      { from: '2026-03-29T00:00:00Z', to: '2026-04-02T00:00:00Z' }, // whole UTC days
+    ]
+    for (const tz of zones) {
+      const local = new Intl.DateTimeFormat('en-CA', { timeZone: tz })
+      const date = (ms: number) => local.format(ms)
+      const monday = (d: string) => {
+        const day = new Date(`${d}T00:00:00Z`)
+        return new Date(day.getTime() - ((day.getUTCDay() + 6) % 7) * 86_400_000).toISOString().slice(0, 10)
+      }
+      const keys = {
+        day: (p: (typeof posted)[number]) => date(p.ms),
+        week: (p: (typeof posted)[number]) => monday(date(p.ms)),
+        month: (p: (typeof posted)[number]) => date(p.ms).slice(0, 7),
+        model: (p: (typeof posted)[number]) => p.model,
+      }
+      for (const range of ranges) {
+        const inRange = posted.filter((p) => {
+          const lower =
+            range.from === undefined ||
+            (range.from.length === 10 ? date(p.ms) >= range.from : p.ms >= Date.parse(range.from))
+          const upper =
+            range.to === undefined || (range.to.length === 10 ? date(p.ms) <= range.to : p.ms < Date.parse(range.to))
+          return lower && upper
+        })
+        expect(inRange.length).toBeGreaterThan(10)
+        for (const [groupBy, keyOf] of Object.entries(keys)) {
+          const want = new Map<string, { tokens: number[]; cost: number }>()
+          for (const p of inRange) {
+            const g = want.get(keyOf(p)) ?? { tokens: [0, 0, 0, 0], cost: 0 }
+            g.tokens = g.tokens.map((n, k) => n + p.tokens[k]!)
+            g.cost += p.cost
+            want.set(keyOf(p), g)
+          }
+          const r = await own.api.api.analytics.usage.get({ query: { group_by: groupBy as 'day', tz, ...range } })
+          expect(r.status).toBe(200)
+          const label = { tz, range, groupBy }
+          expect({ ...label, got: Object.fromEntries(r.data!.groups.map((g) => [g.key, four(g)])) }).toEqual({
+            ...label,
+            got: Object.fromEntries([...want].map(([k, g]) => [k, g.tokens])),
+          })
+          for (const g of r.data!.groups) expect(g.cost_usd).toBeCloseTo(want.get(g.key)!.cost, 9)
+        }
+      }
+    }
   })
 
   it('shows another user nothing, and an admin everything', async () => {
@@ -180,6 +279,17 @@ describe('usage report', () => {
     expect((await bob.api.api.analytics.tools.get({ query: {} })).data?.total).toBe(0)
     const all = await ctx.admin.api.api.analytics.usage.get({ query: { group_by: 'model' } })
     expect(all.data?.totals.total_tokens).toBe(responses.reduce((n, p) => n + p.input + p.output + p.write + p.read, 0))
+    // by local day too, over every account
+    const tz = 'Asia/Kolkata'
+    const local = new Intl.DateTimeFormat('en-CA', { timeZone: tz })
+    const byDay = await ctx.admin.api.api.analytics.usage.get({
+      query: { group_by: 'day', tz, from: '2025-06-01', to: '2026-02-28' },
+    })
+    expect(Object.fromEntries(byDay.data!.groups.map((g) => [g.key, four(g)]))).toEqual(
+      Object.fromEntries(
+        Object.entries(expectedBy(responses, (p) => local.format(p.ms))).map(([k, v]) => [k, v.slice(0, 4)]),
+      ),
+    )
   })
 })
 

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm'
 import { type Db, firstRow } from '../../db/client'
 
 export type UsageFilter = { ownerId: string | null; from?: number; to?: number; projectPath?: string }
@@ -25,25 +25,66 @@ export type ToolFilter = {
 export const BUCKET_MS = 15 * 60_000
 const HOUR_MS = 3_600_000
 const DAY_MS = 86_400_000
+const HOUR_BUCKETS = HOUR_MS / BUCKET_MS
+const DAY_BUCKETS = DAY_MS / BUCKET_MS
+/** where in its UTC day a usage_daily row is placed: noon, on the local day of most of its hours in every zone */
+const NOON = DAY_BUCKETS / 2
 
 /** A time zone's offset from UTC, in force from bucket `from` on (the first segment's `from` is ignored). */
 export type OffsetSegment = { from: number; offsetMs: number }
+/** A report by local day (its zone's offsets from the range's first bucket through `last`), or by model. */
+export type ByDay = { day: OffsetSegment[]; last: number }
+type ByTimeOrModel = ByDay | 'model'
 
+const sums = sql`input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd`
 const sumColumns = sql`sum(u.input_tokens) AS input, sum(u.output_tokens) AS output,
   sum(u.cache_creation_tokens) AS cache_creation, sum(u.cache_read_tokens) AS cache_read, sum(u.cost_usd) AS cost`
 
+/** The local day of a bucket, as localDay computes it in SQL. */
+function localDayOf(segments: OffsetSegment[], bucket: number) {
+  let offsetMs = segments[0]?.offsetMs ?? 0
+  for (let i = segments.length - 1; i > 0; i--) {
+    const s = segments[i] as OffsetSegment
+    if (bucket >= s.from) {
+      offsetMs = s.offsetMs
+      break
+    }
+  }
+  return Math.floor((bucket * BUCKET_MS + offsetMs) / DAY_MS)
+}
+
+/**
+ * Of the UTC days [firstDay, endDay), the times whose local day is not that of their day's noon: whole hours, and
+ * the quarter hours of an hour holding a local midnight.
+ */
+function movedTimes(segments: OffsetSegment[], firstDay: number, endDay: number) {
+  const hours: number[] = []
+  const buckets: number[] = []
+  for (let day = firstDay; day < endDay; day++) {
+    const noonDay = localDayOf(segments, day * DAY_BUCKETS + NOON)
+    for (let hour = day * 24; hour < (day + 1) * 24; hour++) {
+      const start = hour * HOUR_BUCKETS
+      const first = localDayOf(segments, start)
+      if (first === localDayOf(segments, start + HOUR_BUCKETS - 1)) {
+        if (first !== noonDay) hours.push(hour)
+      } else for (let b = start; b < start + HOUR_BUCKETS; b++) if (localDayOf(segments, b) !== noonDay) buckets.push(b)
+    }
+  }
+  return { hours, buckets }
+}
+
 /** Aggregates over usage_rollup, messages and tool calls. Only lines that carry a response's usage have tokens. */
 export function createAnalyticsRepository(db: Db) {
+  const own = (f: UsageFilter) => (f.ownerId !== null ? sql`owner_id = ${f.ownerId}` : sql`1 = 1`)
   /**
    * The usage rows in [from, to): whole buckets from usage_rollup, and the messages of the partial buckets at
    * either end (bounds given to the millisecond), so the sums are exact whatever the bounds.
    */
   const usageSource = (f: UsageFilter) => {
-    const own = (column: string) => (f.ownerId !== null ? sql`${sql.raw(column)} = ${f.ownerId}` : sql`1 = 1`)
     const firstBucket = f.from === undefined ? undefined : Math.ceil(f.from / BUCKET_MS)
     const endBucket = f.to === undefined ? undefined : Math.floor(f.to / BUCKET_MS)
     const buckets = [
-      own('owner_id'),
+      own(f),
       firstBucket !== undefined ? sql`bucket >= ${firstBucket}` : undefined,
       endBucket !== undefined ? sql`bucket < ${endBucket}` : undefined,
     ].filter((s) => s !== undefined)
@@ -55,13 +96,12 @@ export function createAnalyticsRepository(db: Db) {
         ? sql`(timestamp >= ${Math.max(endBucket * BUCKET_MS, f.from ?? -Infinity)} AND timestamp < ${f.to})`
         : undefined,
     ].filter((s) => s !== undefined)
-    const rollup = sql`SELECT bucket, conversation_id, model, input_tokens, output_tokens, cache_creation_tokens,
-        cache_read_tokens, cost_usd FROM usage_rollup WHERE ${sql.join(buckets, sql` AND `)}`
+    const rollup = sql`SELECT bucket, model, ${sums}, conversation_id FROM usage_rollup
+      WHERE ${sql.join(buckets, sql` AND `)}`
     if (!edges.length) return rollup
     return sql`${rollup} UNION ALL
-      SELECT timestamp / ${BUCKET_MS}, conversation_id, coalesce(model, 'unknown'), input_tokens, output_tokens,
-        cache_creation_tokens, cache_read_tokens, cost_usd
-      FROM messages WHERE ${own('owner_id')}
+      SELECT timestamp / ${BUCKET_MS}, coalesce(model, 'unknown'), ${sums}, conversation_id
+      FROM messages WHERE ${own(f)}
         AND input_tokens + output_tokens + cache_creation_tokens + cache_read_tokens > 0
         AND (${sql.join(edges, sql` OR `)})`
   }
@@ -71,19 +111,67 @@ export function createAnalyticsRepository(db: Db) {
    */
   const hourlySource = (f: UsageFilter) => {
     const conditions = [
-      f.ownerId !== null ? sql`owner_id = ${f.ownerId}` : undefined,
+      own(f),
       f.from !== undefined ? sql`hour >= ${f.from / HOUR_MS}` : undefined,
       f.to !== undefined ? sql`hour < ${f.to / HOUR_MS}` : undefined,
     ].filter((s) => s !== undefined)
-    return sql`SELECT hour * ${HOUR_MS / BUCKET_MS} AS bucket, model, input_tokens, output_tokens, cache_creation_tokens,
-        cache_read_tokens, cost_usd FROM usage_hourly ${conditions.length ? sql`WHERE ${sql.join(conditions, sql` AND `)}` : sql``}`
+    return sql`SELECT hour * ${HOUR_BUCKETS} AS bucket, model, ${sums}, NULL AS conversation_id FROM usage_hourly
+      WHERE ${sql.join(conditions, sql` AND `)}`
   }
   /** Whether usage_hourly can answer: bounds on whole hours, and (by day) every offset change of the zone too. */
-  const onWholeHours = (f: UsageFilter, by: { day: OffsetSegment[] } | 'model' | 'project' | 'conversation') => {
-    if (by === 'project' || by === 'conversation' || f.projectPath !== undefined) return false
+  const onWholeHours = (f: UsageFilter, by: ByTimeOrModel) => {
     if ((f.from ?? 0) % HOUR_MS !== 0 || (f.to ?? 0) % HOUR_MS !== 0) return false
-    const perHour = HOUR_MS / BUCKET_MS
-    return by === 'model' || by.day.every((s, i) => s.offsetMs % HOUR_MS === 0 && (i === 0 || s.from % perHour === 0))
+    return (
+      by === 'model' || by.day.every((s, i) => s.offsetMs % HOUR_MS === 0 && (i === 0 || s.from % HOUR_BUCKETS === 0))
+    )
+  }
+  /**
+   * Rows for a report that needs no conversation: usage_daily for the whole UTC days in [from, to), each row at its
+   * day's noon; the rest of the range from usage_hourly or usage_rollup. By local day, the hours of those UTC days
+   * whose local day is not that of their noon are moved there: taken out at the noon, put back at their own hour
+   * (at their quarter hour in an hour holding a local midnight).
+   */
+  const dailySource = (f: UsageFilter, by: ByTimeOrModel) => {
+    const part = (p: UsageFilter) => (onWholeHours(p, by) ? hourlySource(p) : usageSource(p))
+    const firstDay = f.from === undefined ? undefined : Math.ceil(f.from / DAY_MS)
+    const endDay = f.to === undefined ? undefined : Math.floor(f.to / DAY_MS)
+    if (firstDay !== undefined && endDay !== undefined && firstDay >= endDay) return part(f)
+    const days = [
+      own(f),
+      firstDay !== undefined ? sql`day >= ${firstDay}` : undefined,
+      endDay !== undefined ? sql`day < ${endDay}` : undefined,
+    ].filter((s) => s !== undefined)
+    const sources = [
+      sql`SELECT day * ${DAY_BUCKETS} + ${NOON} AS bucket, model, ${sums}, NULL AS conversation_id FROM usage_daily
+        WHERE ${sql.join(days, sql` AND `)}`,
+    ]
+    if (firstDay !== undefined && f.from !== undefined && f.from < firstDay * DAY_MS)
+      sources.push(part({ ...f, to: firstDay * DAY_MS }))
+    if (endDay !== undefined && f.to !== undefined && endDay * DAY_MS < f.to)
+      sources.push(part({ ...f, from: endDay * DAY_MS }))
+    if (by !== 'model') {
+      const [first] = by.day
+      const moved = movedTimes(
+        by.day,
+        firstDay ?? Math.floor((first?.from ?? 0) / DAY_BUCKETS),
+        endDay ?? Math.floor(by.last / DAY_BUCKETS) + 1,
+      )
+      const noon = (bucket: SQL) => sql`${bucket} / ${DAY_BUCKETS} * ${DAY_BUCKETS} + ${NOON}`
+      const negated = sql`-input_tokens, -output_tokens, -cache_creation_tokens, -cache_read_tokens, -cost_usd`
+      const hours = sql`${own(f)} AND hour IN (SELECT value FROM json_each(${JSON.stringify(moved.hours)}))`
+      const buckets = sql`${own(f)} AND bucket IN (SELECT value FROM json_each(${JSON.stringify(moved.buckets)}))`
+      if (moved.hours.length)
+        sources.push(
+          sql`SELECT hour * ${HOUR_BUCKETS}, model, ${sums}, NULL FROM usage_hourly WHERE ${hours}`,
+          sql`SELECT ${noon(sql`hour * ${HOUR_BUCKETS}`)}, model, ${negated}, NULL FROM usage_hourly WHERE ${hours}`,
+        )
+      if (moved.buckets.length)
+        sources.push(
+          sql`SELECT bucket, model, ${sums}, NULL FROM usage_rollup WHERE ${buckets}`,
+          sql`SELECT ${noon(sql`bucket`)}, model, ${negated}, NULL FROM usage_rollup WHERE ${buckets}`,
+        )
+    }
+    return sql.join(sources, sql` UNION ALL `)
   }
   /** The local day number (days since 1970-01-01 in the zone) of a bucket, with the zone's offsets in the range. */
   const localDay = (segments: OffsetSegment[]) => {
@@ -106,10 +194,7 @@ export function createAnalyticsRepository(db: Db) {
       )
     },
     /** Usage summed per key and model: local days (given the zone's offsets), models, projects or conversations. */
-    async usage(
-      f: UsageFilter,
-      by: { day: OffsetSegment[] } | 'model' | 'project' | 'conversation',
-    ): Promise<UsageRow[]> {
+    async usage(f: UsageFilter, by: ByDay | 'model' | 'project' | 'conversation'): Promise<UsageRow[]> {
       // an integer day, not text: grouping on text keys took a third longer
       const key =
         typeof by === 'object'
@@ -123,10 +208,12 @@ export function createAnalyticsRepository(db: Db) {
       const join = by === 'project' || by === 'conversation' || f.projectPath !== undefined
       return db.all<UsageRow>(sql`
         SELECT ${key} AS key, ${by === 'conversation' ? sql`max(c.title)` : sql`NULL`} AS label, u.model, ${sumColumns}
-        FROM (${onWholeHours(f, by) ? hourlySource(f) : usageSource(f)}) u
+        FROM (${join ? usageSource(f) : dailySource(f, by as ByTimeOrModel)}) u
         ${join ? sql`JOIN conversations c ON c.id = u.conversation_id` : sql``}
         ${f.projectPath !== undefined ? sql`WHERE c.project_path = ${f.projectPath}` : sql``}
-        GROUP BY 1${by === 'model' ? sql`` : sql`, u.model`}`)
+        GROUP BY 1${by === 'model' ? sql`` : sql`, u.model`}
+        -- what moved out of a day and back in at once cancels out
+        HAVING sum(u.input_tokens) + sum(u.output_tokens) + sum(u.cache_creation_tokens) + sum(u.cache_read_tokens) != 0`)
     },
     /** One account's responses' usage in [from, to), oldest first: what billing blocks are cut from. */
     async responses(f: UsageFilter & { ownerId: string }) {

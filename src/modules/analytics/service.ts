@@ -31,11 +31,15 @@ const add = (t: Tokens, r: Pick<UsageRow, 'input' | 'output' | 'cache_creation' 
   t.cost_usd += r.cost
 }
 
-/** A bound from the query: a date means the start of that day in tz (`to`: the end of it, inclusive). */
+/**
+ * A bound from the query: a date means the start of that day in tz (`to`: the end of it, inclusive, which is the
+ * start of the next: a day when the clocks change is 23 or 25 hours long).
+ */
 function bound(value: string | undefined, tz: string, end: boolean) {
   if (value === undefined) return undefined
-  if (value.length === 10) return startOfDate(value, tz) + (end ? DAY_MS : 0)
-  return Date.parse(value)
+  if (value.length !== 10) return Date.parse(value)
+  if (!end) return startOfDate(value, tz)
+  return startOfDate(new Date(Date.parse(value) + DAY_MS).toISOString().slice(0, 10), tz)
 }
 
 /**
@@ -178,7 +182,7 @@ export function createAnalyticsService(repo: AnalyticsRepository) {
         const first = filter.from !== undefined ? Math.floor(filter.from / BUCKET_MS) : span?.first
         const last = filter.to !== undefined ? Math.floor(filter.to / BUCKET_MS) : span?.last
         if (first != null && last != null && first <= last)
-          rows = await repo.usage(filter, { day: offsetSegments(first, last, tz) })
+          rows = await repo.usage(filter, { day: offsetSegments(first, last, tz), last })
       } else rows = await repo.usage(filter, groupBy as 'model' | 'project' | 'conversation')
       const keyOf = (r: UsageRow) => {
         if (!byTime) return String(r.key)
@@ -203,8 +207,12 @@ export function createAnalyticsService(repo: AnalyticsRepository) {
           target.byModel.set(model, m)
         }
       }
+      // to the nano-dollar: sums of costs in another order (a day's hours moved to another local day) differ below it
+      const nano = (usd: number) => Math.round(usd * 1e9) / 1e9 + 0 // (+ 0: never -0)
       const models = (byModel: Map<string, Tokens>) =>
-        [...byModel].map(([model, t]) => ({ model, ...t })).sort((a, b) => b.total_tokens - a.total_tokens)
+        [...byModel]
+          .map(([model, t]) => ({ model, ...t, cost_usd: nano(t.cost_usd) }))
+          .sort((a, b) => b.total_tokens - a.total_tokens)
       const list = [...groups.values()].sort((a, b) =>
         byTime ? a.key.localeCompare(b.key) : b.total_tokens - a.total_tokens || a.key.localeCompare(b.key),
       )
@@ -212,8 +220,8 @@ export function createAnalyticsService(repo: AnalyticsRepository) {
       return {
         group_by: groupBy,
         tz,
-        groups: list.map(({ byModel: m, ...g }) => ({ ...g, models: models(m) })),
-        totals: { ...totalTokens, models: models(byModel) },
+        groups: list.map(({ byModel: m, ...g }) => ({ ...g, cost_usd: nano(g.cost_usd), models: models(m) })),
+        totals: { ...totalTokens, cost_usd: nano(totalTokens.cost_usd), models: models(byModel) },
       }
     },
 

@@ -20,9 +20,15 @@ function formatter(timeZone: string) {
 export const dateIn = (ms: number, timeZone: string) => formatter(timeZone).format(ms)
 
 const offsets = new Map<string, Intl.DateTimeFormat>()
+/** offsets already worked out, per zone: Intl takes tens of microseconds for one, and a report asks for about a hundred */
+const knownOffsets = new Map<string, Map<number, number>>()
+let knownCount = 0
+const KNOWN_OFFSETS_LIMIT = 100_000 // about 10 MB
 
 /** The zone's offset from UTC at an instant, in milliseconds (e.g. +19_800_000 for Asia/Kolkata). */
 export function offsetAt(ms: number, timeZone: string) {
+  const known = knownOffsets.get(timeZone)?.get(ms)
+  if (known !== undefined) return known
   formatter(timeZone) // validates the zone
   let f = offsets.get(timeZone)
   if (!f) {
@@ -31,9 +37,15 @@ export function offsetAt(ms: number, timeZone: string) {
   }
   const name = f.formatToParts(ms).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT'
   const match = name.match(/GMT([+-])(\d{2}):(\d{2})/)
-  if (!match) return 0
-  const minutes = Number(match[2]) * 60 + Number(match[3])
-  return (match[1] === '-' ? -minutes : minutes) * 60_000
+  const minutes = match ? Number(match[2]) * 60 + Number(match[3]) : 0
+  const offset = (match?.[1] === '-' ? -minutes : minutes) * 60_000
+  if (++knownCount > KNOWN_OFFSETS_LIMIT) {
+    knownOffsets.clear()
+    knownCount = 1
+  }
+  const zone = knownOffsets.get(timeZone) ?? new Map<number, number>()
+  knownOffsets.set(timeZone, zone.set(ms, offset))
+  return offset
 }
 
 /** The instant a calendar date (YYYY-MM-DD) begins in a time zone. */
