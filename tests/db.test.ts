@@ -131,6 +131,23 @@ describe('database', () => {
     closeDatabase(db)
   })
 
+  it("counts each session's events already held (migration 0013)", () => {
+    const db = migratedUpTo('0013', 'events.db')
+    db.$client.exec(`INSERT INTO users (id, email, password_hash, display_name, role, created_at, updated_at)
+              VALUES ('u1', 'a@example.com', 'x', 'A', 'admin', 1, 1), ('u2', 'b@example.com', 'x', 'B', 'member', 1, 1);
+              INSERT INTO conversations (id, owner_id, source, started_at, created_at, updated_at)
+                VALUES ('s1', 'u1', 'claude-code', 1, 1, 1), ('s2', 'u1', 'claude-code', 1, 1, 1);
+              INSERT INTO events (id, owner_id, type, session_id, payload, timestamp, created_at) VALUES
+                ('e1', 'u1', 'build', 's1', '{}', 1, 1), ('e2', 'u1', 'test', 's1', '{}', 2, 2),
+                ('e3', 'u2', 'build', 's1', '{}', 3, 3), ('e4', 'u1', 'build', NULL, '{}', 4, 4)`)
+    runMigrations(db)
+    expect(db.$client.query('SELECT id, event_count FROM conversations ORDER BY id').all()).toEqual([
+      { id: 's1', event_count: 2 },
+      { id: 's2', event_count: 0 },
+    ])
+    closeDatabase(db)
+  })
+
   it('folds the WAL back into the database file on close', () => {
     const path = join(dir, 'w.db')
     const db = openDatabase(path)

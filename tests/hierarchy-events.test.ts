@@ -204,6 +204,19 @@ describe('hierarchy', () => {
     expect([listed.data?.total, listed.data?.items.map((c) => c.id)]).toEqual([3, ['s-5', 's-4', 's-1']])
     const tooMany = await raw(`/api/projects/${w.project_id}/hierarchy?sessions_per_workspace=1001`)
     expect(tooMany.status).toBe(422)
+
+    // events that came before their session count once it exists; a third one after it, and bob's to the same id never
+    const early = ['early-1', 'early-2'].map((id) => ({ event_id: id, type: 'build', session_id: 's-6' }))
+    expect((await api.api.events.post({ events: early })).data?.created).toBe(2)
+    expect((await bob.api.api.events.post({ events: [{ event_id: 'b2', type: 'x', session_id: 's-6' }] })).status).toBe(
+      200,
+    )
+    expect((await api.api.sessions.post({ session_id: 's-6', workspace_id: 'w-2' })).status).toBe(200)
+    await api.api.events.post({ events: [{ event_id: 'late', type: 'test', session_id: 's-6' }] })
+    const counts = (await api.api.projects({ id: w.project_id }).hierarchy.get()).data!.machines.flatMap((m) =>
+      m.workspaces.flatMap((x) => x.sessions.map((s) => [s.id, s.event_count])),
+    )
+    expect(Object.fromEntries(counts)).toEqual({ 's-1': 2, 's-2': 1, 's-4': 0, 's-5': 0, 's-6': 3 })
   })
 })
 

@@ -91,6 +91,8 @@ export const conversations = sqliteTable(
     /** the workspace (checkout on a machine) the session ran in, when known */
     workspaceId: text('workspace_id'),
     messageCount: integer('message_count').notNull().default(0),
+    /** the hook and agent events of this session (its owner's), kept by triggers on events (drizzle/0013) */
+    eventCount: integer('event_count').notNull().default(0),
     ...tokenColumns(),
     /** first and last message time (epoch ms); startedAt is the creation time until a message arrives */
     startedAt: integer('started_at').notNull(),

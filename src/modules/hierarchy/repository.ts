@@ -136,8 +136,7 @@ export function createHierarchyRepository(db: Db) {
         message_count: number
         event_count: number
       }>(sql`
-        SELECT c.id, c.workspace_id, c.title, c.started_at, c.ended_at, c.message_count,
-               (SELECT count(*) FROM events e WHERE e.session_id = c.id AND e.owner_id = c.owner_id) AS event_count
+        SELECT c.id, c.workspace_id, c.title, c.started_at, c.ended_at, c.message_count, c.event_count
         FROM workspaces w JOIN conversations c ON c.workspace_id = w.id
         -- from the workspace's perWorkspace-th newest start on: a range of the index, no per-workspace sort
         WHERE w.project_id = ${projectId} AND ${perWorkspace} > 0 AND c.started_at >= coalesce(
