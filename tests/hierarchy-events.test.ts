@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'bun:test'
+import { describe, expect, it, setSystemTime } from 'bun:test'
 import { basename, join } from 'node:path'
+import { HOOK_RETRY_MS } from '../src/modules/events/service'
 import { normalizeRemote } from '../src/modules/hierarchy/remote'
 import { FIXTURES } from './fixture-expectations'
 import { countRows, errorOf, json, makeApp } from './helpers'
@@ -296,11 +297,26 @@ describe('Claude Code hooks', () => {
     ])
     expect(calls[0]?.result).toBe('{"stdout":"ok"}')
     expect(calls[0]?.duration_ms).not.toBeNull()
-    // the same payload again is the same event
-    await app.handle(
-      new Request('http://localhost/api/hooks/claude-code', json('POST', payloads[0], { 'x-api-key': key })),
-    )
-    expect(countRows(db, 'events')).toBe(payloads.length)
+    // the same payload again soon (a retry) is the same event; later (the next turn's Stop), a new one
+    const stop = payloads.find((p) => p.hook_event_name === 'Stop')!
+    const send = (p: Record<string, unknown>) =>
+      app.handle(new Request('http://localhost/api/hooks/claude-code', json('POST', p, { 'x-api-key': key })))
+    const sent = Date.now()
+    try {
+      setSystemTime(sent + 1_000)
+      await send(payloads[0]!)
+      await send(stop)
+      expect(countRows(db, 'events')).toBe(payloads.length)
+      setSystemTime(sent + 2 * HOOK_RETRY_MS + 1_000)
+      await send(stop)
+      setSystemTime(sent + 2 * HOOK_RETRY_MS + 2_000)
+      await send(stop)
+    } finally {
+      setSystemTime()
+    }
+    expect(countRows(db, 'events')).toBe(payloads.length + 1)
+    const stops = await api.api.sessions({ id: 'hook-session' }).events.get({ query: { type: 'Stop' } })
+    expect(stops.data?.total).toBe(2)
   })
 
   it('keeps a session in one workspace when only some of its hooks name the machine, or when it was linked', async () => {

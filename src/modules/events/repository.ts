@@ -49,8 +49,11 @@ export function createEventRepository(db: Db) {
     payload: JSON.stringify(e.payload),
   })
   // transactions made once (bun:sqlite's own, BEGIN IMMEDIATE): a hook arrives with every tool call
-  const recordHookTx = db.$client.transaction((e: NewEventRow, call: HookToolCall | null) => {
-    const created = insertEvent.run(row(e)).changes > 0
+  const hasEvent = db.$client.prepare<unknown, [string, string]>(
+    'SELECT 1 FROM events WHERE owner_id = ? AND event_id = ?',
+  )
+  const recordHookTx = db.$client.transaction((e: NewEventRow, call: HookToolCall | null, sameAs: string) => {
+    const created = !hasEvent.get(e.ownerId, sameAs) && insertEvent.run(row(e)).changes > 0
     if (created && call && e.sessionId) {
       const base = { id: call.id, ownerId: e.ownerId, sessionId: e.sessionId, name: call.name, at: call.at }
       if (call.kind === 'start') toolStart.run({ ...base, input: JSON.stringify(call.input ?? null) })
@@ -74,9 +77,12 @@ export function createEventRepository(db: Db) {
     )
 
   return {
-    /** Stores one hook event and its tool call in one transaction; false when the same event was stored before. */
-    async recordHook(e: NewEventRow, call: HookToolCall | null) {
-      return recordHookTx.immediate(e, call)
+    /**
+     * Stores one hook event and its tool call in one transaction; false when the same event was stored before, under
+     * its event_id or under `sameAs`.
+     */
+    async recordHook(e: NewEventRow, call: HookToolCall | null, sameAs: string) {
+      return recordHookTx.immediate(e, call, sameAs)
     },
     /** Stores a batch in one transaction; per event, whether it was new. */
     async insertMany(rows: NewEventRow[]) {

@@ -9,6 +9,8 @@ import { BatchEvent, type HookPayload, MAX_BATCH } from './model'
 import type { EventFilter, EventRepository, EventRow, HookToolCall, NewEventRow } from './repository'
 
 const RESULT_EXCERPT = 2000
+/** how long the same hook payload again counts as a retry of the same event */
+export const HOOK_RETRY_MS = 5_000
 const checkBatchEvent = TypeCompiler.Compile(BatchEvent)
 
 const excerpt = (v: unknown) => {
@@ -83,11 +85,14 @@ export function createEventService({
               throw e
             })
         }
+        // The same payload again within HOOK_RETRY_MS (a retried hook) is the same event; later, a new one: Claude
+        // Code sends the same Stop payload at the end of every turn.
+        const hash = new Bun.CryptoHasher('sha256').update(JSON.stringify(hook)).digest('hex')
+        const window = Math.floor(now / HOOK_RETRY_MS)
         const event: NewEventRow = {
           id: Bun.randomUUIDv7(),
           ownerId: actor.id,
-          // the same payload sent twice (a retried hook) is one event
-          eventId: `hook:${new Bun.CryptoHasher('sha256').update(JSON.stringify(hook)).digest('hex')}`,
+          eventId: `hook:${hash}:${window}`,
           type: hook.hook_event_name,
           sessionId: hook.session_id,
           workspaceId: placement?.workspaceId ?? null,
@@ -100,7 +105,11 @@ export function createEventService({
           timestamp: now,
           createdAt: now,
         }
-        const created = await repo.recordHook(event, placement ? toolCallOf(hook, now) : null)
+        const created = await repo.recordHook(
+          event,
+          placement ? toolCallOf(hook, now) : null,
+          `hook:${hash}:${window - 1}`,
+        )
         if (created) publish(event)
       } catch (e) {
         logger.error({ err: e, session_id: hook.session_id, hook: hook.hook_event_name }, 'hook event not recorded')
