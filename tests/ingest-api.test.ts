@@ -171,6 +171,23 @@ describe('transcript import through the API', () => {
     expect(await exported('todowrite_session')).toBe(without('edge_cases'))
   })
 
+  it('lets a second copy of a file go with its conversation, so sending that copy again brings the conversation back', async () => {
+    const { api, raw, db } = await makeApp()
+    const path = join(FIXTURES, 'spotter', 'short.jsonl')
+    const session = '55604662-cf2a-4331-851a-ec234028f8ca'
+    const first = await upload(api, path, 'laptop')
+    expect(first.messages_added).toBeGreaterThan(0)
+    // the same file from another place adds nothing, and the export holds the file once
+    expect((await upload(api, path, 'backup-disk')).messages_added).toBe(0)
+    const exported = async () => (await raw(`/api/conversations/${session}/export?format=jsonl`)).text()
+    expect(await exported()).toBe(readFileSync(path, 'utf8'))
+    expect((await api.api.conversations({ id: session }).delete()).status).toBe(204)
+    expect([countRows(db, 'sources'), countRows(db, 'raw_lines')]).toEqual([0, 0])
+    const again = await upload(api, path, 'backup-disk')
+    expect(again.messages_added).toBe(first.messages_added)
+    expect(await exported()).toBe(readFileSync(path, 'utf8'))
+  })
+
   it('drops a deleted message from the export', async () => {
     const { api, raw } = await makeApp()
     const path = join(FIXTURES, 'spotter', 'short.jsonl')

@@ -250,6 +250,11 @@ export const conversationSources = sqliteTable(
     sourceId: text('source_id')
       .notNull()
       .references(() => sources.id, { onDelete: 'cascade' }),
+    /**
+     * the source added messages to the conversation, so its lines are in the conversation's export; false for a
+     * second copy of lines held elsewhere (kept so that deleting the conversation lets that copy go too)
+     */
+    inExport: integer('in_export', { mode: 'boolean' }).notNull().default(true),
   },
   (c) => [
     primaryKey({ columns: [c.conversationId, c.sourceId] }),

@@ -172,8 +172,9 @@ export function createConversationRepository(db: Db) {
     },
     /**
      * Deletes a conversation with everything it holds (messages, tool calls and usage cascade), its transcript lines
-     * included: the files that hold no other conversation's lines go whole (so importing one again brings the
-     * conversation back); in a file shared with other sessions, its messages' lines and every line naming it.
+     * included: the files that hold no other conversation's lines go whole, second copies of its lines too (so
+     * importing one again brings the conversation back); in a file shared with other sessions, its messages' lines
+     * and every line naming it.
      */
     async delete(id: string) {
       return db.transaction(
@@ -181,13 +182,16 @@ export function createConversationRepository(db: Db) {
           tx.run(sql`
             DELETE FROM raw_lines WHERE (source_id, line) IN (
               SELECT raw_source_id, raw_line FROM messages WHERE conversation_id = ${id} AND raw_source_id IS NOT NULL)`)
+          // (another conversation's file only holding copies of its lines, a resumed session's, is left as it is)
           tx.run(sql`
             DELETE FROM raw_lines WHERE ${sql.raw(LINE_SESSION)} = ${id} AND source_id IN (
-              SELECT cs.source_id FROM conversation_sources cs WHERE cs.conversation_id = ${id}
-                AND EXISTS (SELECT 1 FROM conversation_sources o WHERE o.source_id = cs.source_id AND o.conversation_id != ${id}))`)
+              SELECT cs.source_id FROM conversation_sources cs WHERE cs.conversation_id = ${id} AND cs.in_export
+                AND EXISTS (SELECT 1 FROM conversation_sources o
+                            WHERE o.source_id = cs.source_id AND o.conversation_id != ${id} AND o.in_export))`)
           tx.run(sql`
             DELETE FROM sources WHERE id IN (SELECT source_id FROM conversation_sources WHERE conversation_id = ${id})
-              AND NOT EXISTS (SELECT 1 FROM conversation_sources o WHERE o.source_id = sources.id AND o.conversation_id != ${id})`)
+              AND NOT EXISTS (SELECT 1 FROM conversation_sources o
+                              WHERE o.source_id = sources.id AND o.conversation_id != ${id} AND o.in_export)`)
           return tx.delete(conversations).where(eq(conversations.id, id)).returning({ id: conversations.id }).get()
         },
         { behavior: 'immediate' },

@@ -194,8 +194,9 @@ export function createIngestRepository(db: Db) {
      -- another owner's session is never touched
      WHERE conversations.owner_id = excluded.owner_id`,
   )
-  const linkSource = sqlite.prepare<unknown, [string, string]>(
-    'INSERT INTO conversation_sources (conversation_id, source_id) VALUES (?, ?) ON CONFLICT DO NOTHING',
+  const linkSource = sqlite.prepare<unknown, [string, string, number]>(
+    `INSERT INTO conversation_sources (conversation_id, source_id, in_export) VALUES (?, ?, ?)
+     ON CONFLICT DO UPDATE SET in_export = max(in_export, excluded.in_export)`,
   )
   // content stays null when the raw line holds it: the message points at that line instead
   const insertMessage = sqlite.prepare(
@@ -333,10 +334,12 @@ export function createIngestRepository(db: Db) {
     if (n) insertSource.run(n.id, n.ownerId, n.sourceKey, n.displayName, n.createdAt, n.updatedAt)
     else if (!sourceExists.get(sourceId)) throw new SourceDeleted()
     const touched = new Set<string>()
+    // the owner's conversations this chunk's lines name (another owner's session is never touched)
+    const own = new Set<string>()
     // conversations whose title inputs (titles, first prompt, a summary of one of their messages) may have changed
     const retitle = new Set<string>()
     for (const c of plan.conversations) {
-      upsertConversation.run(
+      const upserted = upsertConversation.run(
         c.id,
         ownerId,
         c.projectPath,
@@ -349,6 +352,7 @@ export function createIngestRepository(db: Db) {
         now,
         now,
       )
+      if (upserted.changes > 0) own.add(c.id)
       touched.add(c.id)
       if (c.customTitle !== null || c.aiTitle !== null || c.firstPrompt !== null) retitle.add(c.id)
     }
@@ -463,8 +467,11 @@ export function createIngestRepository(db: Db) {
       }
       if (l.agentLink) linkAgent.run(l.agentLink.agentId, m.conversationId, l.agentLink.toolUseId)
     }
-    // a source is part of a conversation's export once it added messages to it (a second copy of a file adds none)
-    for (const conversationId of deltas.keys()) linkSource.run(conversationId, sourceId)
+    // a source is part of a conversation's export once it added messages to it (a second copy of a file adds none,
+    // but is linked too: deleting the conversation lets it go, so importing it again brings the conversation back)
+    for (const conversationId of own) linkSource.run(conversationId, sourceId, deltas.has(conversationId) ? 1 : 0)
+    for (const conversationId of deltas.keys())
+      if (!own.has(conversationId)) linkSource.run(conversationId, sourceId, 1)
     if (messagesAdded > 0) {
       indexText.run(seqBefore)
       // a summary imported before its leaf message titles that message's conversation now
@@ -601,10 +608,10 @@ export function createIngestRepository(db: Db) {
     async *exportLines(conversationId: string) {
       const sources = sqlite
         .query<{ id: string; shared: number }, [string]>(
-          `SELECT s.id, EXISTS (SELECT 1 FROM conversation_sources o WHERE o.source_id = s.id AND o.conversation_id != ?1)
-             AS shared
+          `SELECT s.id, EXISTS (SELECT 1 FROM conversation_sources o
+                               WHERE o.source_id = s.id AND o.conversation_id != ?1 AND o.in_export) AS shared
            FROM conversation_sources cs JOIN sources s ON s.id = cs.source_id
-           WHERE cs.conversation_id = ?1 ORDER BY s.source_key`,
+           WHERE cs.conversation_id = ?1 AND cs.in_export ORDER BY s.source_key`,
         )
         .all(conversationId)
       for (const { id, shared } of sources) {

@@ -1,0 +1,1 @@
+ALTER TABLE `conversation_sources` ADD `in_export` integer DEFAULT true NOT NULL;
