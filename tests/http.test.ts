@@ -161,6 +161,12 @@ describe('http behaviour', () => {
     const html = await page.text()
     expect(html).toContain('/swagger/assets/swagger-ui-bundle.js')
     expect(html).not.toContain('unpkg.com')
+    // the page asks for its spec relative to its own address: with a trailing slash it is sent to the one without
+    const slash = await raw('/swagger/')
+    expect([slash.status, new URL(slash.headers.get('location')!, 'http://x/swagger/').pathname]).toEqual([
+      308,
+      '/swagger',
+    ])
     expect((await raw('/swagger/assets/swagger-ui-bundle.js')).status).toBe(200)
     expect((await raw('/swagger/assets/swagger-ui.css')).status).toBe(200)
     const spec = (await (await raw('/swagger/json')).json()) as {

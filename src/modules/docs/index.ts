@@ -94,6 +94,17 @@ export const docsModule = () => {
     repair(document)
     return document
   } as typeof route.handler
+  // The page loads the spec from `swagger/json`, relative to its own address (so it works under a path prefix):
+  // from `/swagger/` that would be `/swagger/swagger/json`, so that address is sent to the one without the slash.
+  const pageRoute = spec.routes.find((r) => r.path === '/swagger' && r.method === 'GET')
+  if (!pageRoute) throw new Error('@elysiajs/openapi no longer serves /swagger')
+  // (the plugin gives the page as a Response made once)
+  const page = pageRoute.handler as unknown as Response
+  if (!(page instanceof Response)) throw new Error('@elysiajs/openapi no longer makes its page once')
+  pageRoute.handler = ((context: { request: Request }) =>
+    new URL(context.request.url).pathname.endsWith('/')
+      ? new Response(null, { status: 308, headers: { location: '../swagger' } })
+      : page.clone()) as unknown as typeof pageRoute.handler
   return new Elysia({ name: 'docs' })
     .get('/swagger/assets/swagger-ui-bundle.js', () => Bun.file(`${dist}/swagger-ui-bundle.js`), {
       detail: { hide: true },
