@@ -117,6 +117,51 @@ describe('usage report', () => {
     }
   })
 
+  it('starts a day where the clocks skip midnight, and answers any range at once, or a 4xx saying what is wrong', async () => {
+    const own = await makeApp()
+    const c = (await own.api.api.conversations.post({ title: 'edges' })).data!
+    const post = (at: string, input: number) =>
+      own.api.api.conversations({ id: c.id }).messages.post({
+        role: 'assistant',
+        content: 'ok',
+        model: 'claude-sonnet-4-5-20250929',
+        usage: { input_tokens: input, output_tokens: 1 },
+        timestamp: at,
+      })
+    // Havana springs forward at midnight on 2026-03-08: 04:30Z is 23:30 on the 7th, 05:30Z is 01:30 on the 8th
+    await post('2026-03-08T04:30:00Z', 10)
+    await post('2026-03-08T05:30:00Z', 20)
+    await post('2400-01-01T12:00:00Z', 40) // far ahead: reports must not walk every day in between
+    const usage = async (query: Record<string, string>) => {
+      const r = await own.raw(`/api/analytics/usage?${new URLSearchParams(query)}`)
+      return { status: r.status, body: (await r.json()) as { groups?: { key: string; input_tokens: number }[] } }
+    }
+    const days = async (query: Record<string, string>) =>
+      Object.fromEntries((await usage(query)).body.groups!.map((g) => [g.key, g.input_tokens]))
+    const havana = { group_by: 'day', tz: 'America/Havana' }
+    expect(await days({ ...havana, from: '2026-03-08', to: '2026-03-08' })).toEqual({ '2026-03-08': 20 })
+    expect(await days({ ...havana, from: '2026-03-07', to: '2026-03-07' })).toEqual({ '2026-03-07': 10 })
+    const all = { '2026-03-07': 10, '2026-03-08': 20, '2400-01-01': 40 }
+    expect(await days(havana)).toEqual(all)
+    expect(await days({ ...havana, from: '1970-01-01', to: '9999-12-31' })).toEqual(all)
+    for (const tz of ['Europe/Paris', 'UTC', '+05:30'])
+      expect(Object.values(await days({ group_by: 'day', tz, from: '1970-01-01', to: '9999-12-31' }))).toEqual([30, 40])
+    for (const route of ['usage', 'tools', 'blocks'])
+      expect((await own.raw(`/api/analytics/${route}?to=9999-12-31`)).status).toBe(200)
+    // what cannot be answered right
+    const refused = [
+      [{ tz: '+05:07' }, 400, 'quarter hours'],
+      [{ from: '2026-03-10', to: '2026-03-01' }, 422, 'from'],
+      [{ from: '0051-01-01' }, 422, 'from'],
+      [{ to: '1969-12-31' }, 422, 'to'],
+    ] as const
+    for (const [query, status, named] of refused) {
+      const r = await own.raw(`/api/analytics/usage?${new URLSearchParams(query)}`)
+      expect({ query, status: r.status }).toEqual({ query, status })
+      expect((await errorOf(r)).error).toContain(named)
+    }
+  })
+
   it('drops a deleted conversation from every report', async () => {
     const own = await makeApp()
     const file = fixtures.find((f) => f.endsWith('tool_heavy.jsonl'))!

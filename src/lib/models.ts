@@ -38,19 +38,19 @@ export const Page = <T extends Parameters<typeof t.Array>[0]>(item: T) => {
 export const iso = (ms: number) => new Date(ms).toISOString()
 export const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms))
 
-/** A real calendar day: 2026-02-30 is not one (Date.UTC would roll it over to March). */
+/** A real calendar day from 1970 on: 2026-02-30 is not one (Date.UTC would roll it over to March). */
 function isCalendarDate(v: string) {
   const ms = /^\d{4}-\d{2}-\d{2}$/.test(v) ? Date.parse(`${v}T00:00:00Z`) : Number.NaN
-  return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) === v
+  return ms >= 0 && new Date(ms).toISOString().slice(0, 10) === v
 }
 FormatRegistry.Set(
   'date-or-date-time',
   (v) => isCalendarDate(v) || (v[10] === 'T' && isCalendarDate(v.slice(0, 10)) && Number.isFinite(Date.parse(v))),
 )
-/** A date (a whole day, in the request's tz) or an ISO-8601 date-time, each a real one (a 422 otherwise). */
+/** A date (a whole day, in the request's tz) or an ISO-8601 date-time, each a real one from 1970 on (a 422 otherwise). */
 export const DateOrTime = t.String({
   format: 'date-or-date-time',
-  description: 'A date (YYYY-MM-DD, in tz) or an ISO-8601 date-time',
+  description: 'A date (YYYY-MM-DD, in tz) or an ISO-8601 date-time, from 1970 on',
   examples: ['2026-02-10', '2026-02-10T09:30:00Z'],
 })
 

@@ -32,8 +32,8 @@ const NOON = DAY_BUCKETS / 2
 
 /** A time zone's offset from UTC, in force from bucket `from` on (the first segment's `from` is ignored). */
 export type OffsetSegment = { from: number; offsetMs: number }
-/** A report by local day (its zone's offsets from the range's first bucket through `last`), or by model. */
-export type ByDay = { day: OffsetSegment[]; last: number }
+/** A report by local day: the UTC days holding usage in the range (ascending), and the zone's offsets on them. */
+export type ByDay = { day: OffsetSegment[]; days: number[] }
 type ByTimeOrModel = ByDay | 'model'
 
 const sums = sql`input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd`
@@ -54,13 +54,13 @@ function localDayOf(segments: OffsetSegment[], bucket: number) {
 }
 
 /**
- * Of the UTC days [firstDay, endDay), the times whose local day is not that of their day's noon: whole hours, and
- * the quarter hours of an hour holding a local midnight.
+ * Of the given UTC days, the times whose local day is not that of their day's noon: whole hours, and the quarter
+ * hours of an hour holding a local midnight.
  */
-function movedTimes(segments: OffsetSegment[], firstDay: number, endDay: number) {
+function movedTimes(segments: OffsetSegment[], days: number[]) {
   const hours: number[] = []
   const buckets: number[] = []
-  for (let day = firstDay; day < endDay; day++) {
+  for (const day of days) {
     const noonDay = localDayOf(segments, day * DAY_BUCKETS + NOON)
     for (let hour = day * 24; hour < (day + 1) * 24; hour++) {
       const start = hour * HOUR_BUCKETS
@@ -150,12 +150,10 @@ export function createAnalyticsRepository(db: Db) {
     if (endDay !== undefined && f.to !== undefined && endDay * DAY_MS < f.to)
       sources.push(part({ ...f, from: endDay * DAY_MS }))
     if (by !== 'model') {
-      const [first] = by.day
-      const moved = movedTimes(
-        by.day,
-        firstDay ?? Math.floor((first?.from ?? 0) / DAY_BUCKETS),
-        endDay ?? Math.floor(by.last / DAY_BUCKETS) + 1,
+      const whole = by.days.filter(
+        (d) => (firstDay === undefined || d >= firstDay) && (endDay === undefined || d < endDay),
       )
+      const moved = movedTimes(by.day, whole)
       const noon = (bucket: SQL) => sql`${bucket} / ${DAY_BUCKETS} * ${DAY_BUCKETS} + ${NOON}`
       const negated = sql`-input_tokens, -output_tokens, -cache_creation_tokens, -cache_read_tokens, -cost_usd`
       const hours = sql`${own(f)} AND hour IN (SELECT value FROM json_each(${JSON.stringify(moved.hours)}))`
@@ -185,13 +183,17 @@ export function createAnalyticsRepository(db: Db) {
     return sql`(u.bucket * ${BUCKET_MS} + ${offset}) / ${DAY_MS}`
   }
   return {
-    /** The owner's first and last bucket holding usage (null when there is none): two seeks in the primary key. */
-    async usageSpan(ownerId: string | null) {
-      const own = ownerId !== null ? sql`WHERE owner_id = ${ownerId}` : sql``
-      return firstRow<{ first: number | null; last: number | null }>(
-        db,
-        sql`SELECT (SELECT min(bucket) FROM usage_rollup ${own}) AS first, (SELECT max(bucket) FROM usage_rollup ${own}) AS last`,
+    /** The UTC days holding usage in [from, to), ascending: a range of usage_daily's primary key. */
+    async usageDays(f: UsageFilter) {
+      const conditions = [
+        own(f),
+        f.from !== undefined ? sql`day >= ${Math.floor(f.from / DAY_MS)}` : undefined,
+        f.to !== undefined ? sql`day <= ${Math.floor((f.to - 1) / DAY_MS)}` : undefined,
+      ].filter((s) => s !== undefined)
+      const rows = db.all<{ day: number }>(
+        sql`SELECT DISTINCT day FROM usage_daily WHERE ${sql.join(conditions, sql` AND `)} ORDER BY day`,
       )
+      return rows.map((r) => r.day)
     },
     /** Usage summed per key and model: local days (given the zone's offsets), models, projects or conversations. */
     async usage(f: UsageFilter, by: ByDay | 'model' | 'project' | 'conversation'): Promise<UsageRow[]> {

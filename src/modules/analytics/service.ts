@@ -1,7 +1,8 @@
 import { type Actor, ownerScope } from '../../lib/actor'
+import { AppError } from '../../lib/errors'
 import type { BlocksQuery, ToolsQuery, UsageQuery } from './model'
 import { type AnalyticsRepository, BUCKET_MS, type OffsetSegment, type UsageRow } from './repository'
-import { dateIn, offsetAt, startOfDate, weekOf } from './time'
+import { dateIn, nextDate, offsetAt, startOfDate, weekOf } from './time'
 
 const DAY_MS = 86_400_000
 const HOUR_MS = 3_600_000
@@ -38,26 +39,38 @@ const add = (t: Tokens, r: Pick<UsageRow, 'input' | 'output' | 'cache_creation' 
 function bound(value: string | undefined, tz: string, end: boolean) {
   if (value === undefined) return undefined
   if (value.length !== 10) return Date.parse(value)
-  if (!end) return startOfDate(value, tz)
-  return startOfDate(new Date(Date.parse(value) + DAY_MS).toISOString().slice(0, 10), tz)
+  return startOfDate(end ? nextDate(value) : value, tz)
+}
+
+/** The range [from, to) of a query's bounds; a 422 when from comes after to. */
+function range(q: { from?: string; to?: string }, tz: string) {
+  const from = bound(q.from, tz, false)
+  const to = bound(q.to, tz, true)
+  if (from !== undefined && to !== undefined && from > to)
+    throw new AppError(422, 'VALIDATION', `from: ${q.from} is after to: ${q.to}`, [
+      { path: '/from', message: 'after to' },
+    ])
+  return { from, to }
 }
 
 /**
- * The zone's offsets over buckets [first, last]: probed a day apart, each change narrowed down to its bucket.
- * Two changes less than a day apart would be seen as one; no zone's rules have them.
+ * The zone's offsets over the given UTC days (ascending): probed at each day's first and last quarter hour, a change
+ * within a day narrowed down to its quarter hour. Between two days the offset may change any number of times: no
+ * usage lies there. Two changes within one day would be seen as one; no zone's rules have them.
  */
-function offsetSegments(first: number, last: number, tz: string): OffsetSegment[] {
+function offsetSegments(days: number[], tz: string): OffsetSegment[] {
   const offset = (bucket: number) => offsetAt(bucket * BUCKET_MS, tz)
-  const segments = [{ from: first, offsetMs: offset(first) }]
-  const step = DAY_MS / BUCKET_MS
-  for (let low = first; low < last; low += step) {
-    const high = Math.min(low + step, last)
-    const before = segments.at(-1)?.offsetMs
-    if (offset(high) === before) continue
-    let [l, h] = [low, high]
+  const perDay = DAY_MS / BUCKET_MS
+  const segments: OffsetSegment[] = []
+  for (const day of days) {
+    const [start, end] = [day * perDay, (day + 1) * perDay - 1]
+    const first = offset(start)
+    if (segments.at(-1)?.offsetMs !== first) segments.push({ from: start, offsetMs: first })
+    if (offset(end) === first) continue
+    let [l, h] = [start, end]
     while (h - l > 1) {
       const mid = Math.floor((l + h) / 2)
-      if (offset(mid) === before) l = mid
+      if (offset(mid) === first) l = mid
       else h = mid
     }
     segments.push({ from: h, offsetMs: offset(h) })
@@ -167,22 +180,13 @@ export function createAnalyticsService(repo: AnalyticsRepository) {
       const tz = q.tz ?? 'UTC'
       const groupBy = q.group_by ?? 'day'
       dateIn(0, tz) // an unknown zone is a 400 before any work
-      const filter = {
-        ownerId: scope(actor, q.owner_id),
-        from: bound(q.from, tz, false),
-        to: bound(q.to, tz, true),
-        projectPath: q.project_path,
-      }
+      const filter = { ownerId: scope(actor, q.owner_id), ...range(q, tz), projectPath: q.project_path }
       const byTime = groupBy === 'day' || groupBy === 'week' || groupBy === 'month'
       let rows: UsageRow[] = []
       if (byTime) {
-        // the zone's offsets are needed over the range asked for, or over all the data when a bound is open
-        const span =
-          filter.from === undefined || filter.to === undefined ? await repo.usageSpan(filter.ownerId) : undefined
-        const first = filter.from !== undefined ? Math.floor(filter.from / BUCKET_MS) : span?.first
-        const last = filter.to !== undefined ? Math.floor(filter.to / BUCKET_MS) : span?.last
-        if (first != null && last != null && first <= last)
-          rows = await repo.usage(filter, { day: offsetSegments(first, last, tz), last })
+        // the zone's offsets matter on the days that hold usage only, however long the range
+        const days = await repo.usageDays(filter)
+        if (days.length) rows = await repo.usage(filter, { day: offsetSegments(days, tz), days })
       } else rows = await repo.usage(filter, groupBy as 'model' | 'project' | 'conversation')
       const keyOf = (r: UsageRow) => {
         if (!byTime) return String(r.key)
@@ -232,8 +236,7 @@ export function createAnalyticsService(repo: AnalyticsRepository) {
       const sessionMs = (q.session_hours ?? 5) * HOUR_MS
       // limits are per account: an admin's own blocks, or one user's
       const ownerId = actor.role === 'admin' ? (q.owner_id ?? actor.id) : actor.id
-      const from = bound(q.from, tz, false)
-      const to = bound(q.to, tz, true)
+      const { from, to } = range(q, tz)
       // Blocks are cut as over all the account's responses, then those starting in [from, to) kept: reading from the
       // start of the activity going on at `from`, and up to a block's length past `to` (the last block's rest).
       const responses = await repo.responses({
@@ -261,8 +264,7 @@ export function createAnalyticsService(repo: AnalyticsRepository) {
         ownerId: ownerScope(actor),
         conversationId: q.conversation_id,
         projectPath: q.project_path,
-        from: bound(q.from, tz, false),
-        to: bound(q.to, tz, true),
+        ...range(q, tz),
       }
       const counts = await repo.toolCounts(filter)
       const durations = Map.groupBy(await repo.toolDurations(filter), (r) => r.name)

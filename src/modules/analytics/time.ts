@@ -2,7 +2,10 @@ import { AppError } from '../../lib/errors'
 
 const formatters = new Map<string, Intl.DateTimeFormat>()
 
-/** A cached formatter for calendar dates in a time zone; throws 400 for an unknown zone. */
+/**
+ * A cached formatter for calendar dates in a time zone; throws 400 for an unknown zone, or an offset that is not a
+ * whole quarter hour (usage is summed by quarter hours, which every real zone's offsets are).
+ */
 function formatter(timeZone: string) {
   let f = formatters.get(timeZone)
   if (!f) {
@@ -11,6 +14,13 @@ function formatter(timeZone: string) {
     } catch {
       throw new AppError(400, 'BAD_REQUEST', `unknown time zone "${timeZone}" (use an IANA name such as Europe/Paris)`)
     }
+    const offset = f.resolvedOptions().timeZone.match(/^[+-]\d{2}:(\d{2})$/)
+    if (offset && Number(offset[1]) % 15 !== 0)
+      throw new AppError(
+        400,
+        'BAD_REQUEST',
+        `time zone "${timeZone}": an offset must be a whole number of quarter hours (better, an IANA name such as Europe/Paris)`,
+      )
     formatters.set(timeZone, f)
   }
   return f
@@ -48,13 +58,31 @@ export function offsetAt(ms: number, timeZone: string) {
   return offset
 }
 
-/** The instant a calendar date (YYYY-MM-DD) begins in a time zone. */
-export function startOfDate(date: string, timeZone: string): number {
+const DAY_MS = 86_400_000
+
+/** Midnight UTC of a calendar date (YYYY-MM-DD), plus `days` (Date.UTC would take the years 0–99 as 1900–1999). */
+function utcMidnight(date: string, days = 0) {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number]
-  const wallMidnight = Date.UTC(y, m - 1, d)
-  // the offset that applies at local midnight: take it at a first guess, then again at the corrected instant
-  const first = wallMidnight - offsetAt(wallMidnight, timeZone)
-  return wallMidnight - offsetAt(first, timeZone)
+  return new Date(0).setUTCFullYear(y, m - 1, d + days)
+}
+
+/**
+ * The instant a calendar date (YYYY-MM-DD) begins in a time zone: its local midnight, or where the clocks skip
+ * midnight (America/Havana in March), the first instant after.
+ */
+export function startOfDate(date: string, timeZone: string): number {
+  const wall = utcMidnight(date)
+  // midnight under the offset in force a day before, and under the one a day after: the earlier that is on that day
+  const starts = [wall - offsetAt(wall - DAY_MS, timeZone), wall - offsetAt(wall + DAY_MS, timeZone)]
+  const onTheDay = starts.filter((t) => dateIn(t, timeZone) === date)
+  return onTheDay.length ? Math.min(...onTheDay) : (starts[0] as number)
+}
+
+/** The calendar date after this one (YYYY-MM-DD; 10000-01-01 after 9999-12-31). */
+export function nextDate(date: string) {
+  const next = new Date(utcMidnight(date, 1))
+  const pad = (n: number, width: number) => String(n).padStart(width, '0')
+  return `${pad(next.getUTCFullYear(), 4)}-${pad(next.getUTCMonth() + 1, 2)}-${pad(next.getUTCDate(), 2)}`
 }
 
 /** Monday of the ISO week a date falls in (the key ccusage's weekly report uses). */
