@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path'
 // Plain TypeBox: Elysia's t.Integer also accepts numeric strings, which would skip the conversion checked here.
 import { Type as t } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { errorMessage } from './lib/errors'
 import { loadPriceOverrides, type ModelPrice } from './lib/pricing'
 
 const LogLevel = t.Union(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].map((l) => t.Literal(l)))
@@ -99,7 +100,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const first = Value.Errors(EnvSchema, value).First()
   if (first) {
     const name = first.path.replace(/^\//, '')
-    throw new ConfigError(`${name}: ${first.message} (got ${JSON.stringify(raw[name])})`)
+    throw new ConfigError(`${name}: ${errorMessage(first)} (got ${JSON.stringify(raw[name])})`)
   }
   const parsed = value as typeof EnvSchema.static
   if (parsed.NODE_ENV === 'production' && !parsed.JWT_SECRET)

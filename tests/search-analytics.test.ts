@@ -154,6 +154,7 @@ describe('usage report', () => {
       [{ from: '2026-03-10', to: '2026-03-01' }, 422, 'from'],
       [{ from: '0051-01-01' }, 422, 'from'],
       [{ to: '1969-12-31' }, 422, 'to'],
+      [{ group_by: 'hour' }, 422, 'group_by: must be one of day, week, month, model, project, conversation'],
     ] as const
     for (const [query, status, named] of refused) {
       const r = await own.raw(`/api/analytics/usage?${new URLSearchParams(query)}`)

@@ -41,3 +41,12 @@ export class AppError extends Error {
 export const notFound = (what: string) => new AppError(404, 'NOT_FOUND', `${what} not found`)
 export const conflict = (message: string) => new AppError(409, 'CONFLICT', message)
 export const forbidden = (message: string) => new AppError(403, 'FORBIDDEN', message)
+
+/**
+ * A schema error's message; for a choice of constants (`t.Union` of `t.Literal`s) the choices, where TypeBox says only
+ * "Expected union value".
+ */
+export function errorMessage(e: { message: string; schema?: unknown }) {
+  const choices = (e.schema as { anyOf?: { const?: unknown }[] } | undefined)?.anyOf?.map((s) => s.const)
+  return choices?.length && choices.every((c) => c !== undefined) ? `must be one of ${choices.join(', ')}` : e.message
+}

@@ -3,7 +3,7 @@ import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { Histogram } from 'prom-client'
 import { type Compression, encoded, isEncoded } from './encoded'
-import { AppError, type ErrorBody } from './errors'
+import { AppError, type ErrorBody, errorMessage } from './errors'
 import type { SecurityHeaders } from './security'
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/
@@ -128,7 +128,7 @@ export function httpPlugin({
       const part = error.type === 'property' && lostKey ? 'query' : error.type
       const issues = error.all.map((e) => ({
         path: ('path' in e && e.path) || lostKey,
-        message: e.message,
+        message: errorMessage(e),
       }))
       const first = issues[0]
       const where = first?.path ? `${part} ${first.path.replace(/^\//, '').replaceAll('/', '.')}` : part
