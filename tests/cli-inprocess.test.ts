@@ -742,13 +742,25 @@ describe('remote server', () => {
         owner: 'admin@example.com',
         files: 2,
         files_failed: 0,
-        conversations: null, // the files API does not say which
+        conversations: 2, // each file's session, as the files API names them
         messages_added: want.messages,
         tool_calls_added: want.toolCalls,
         lines_skipped: 0,
         lines_read: want.lines,
-        usage: null,
-        cost_usd: null,
+        usage: {
+          input_tokens: want.usage[0],
+          output_tokens: want.usage[1],
+          cache_creation_input_tokens: want.usage[2],
+          cache_read_input_tokens: want.usage[3],
+        },
+      })
+      expect(JSON.parse(run.stdout).cost_usd).toBeGreaterThan(0)
+      // run again: nothing new, no conversation touched
+      const again = await runCli({ paths: [w.projects], json: true, server: url, apiKey: key })
+      expect(JSON.parse(again.stdout)).toMatchObject({
+        conversations: 0,
+        messages_added: 0,
+        usage: { total_tokens: 0 },
       })
 
       const target = await openRemoteTarget({ server: `${url}//`, apiKey: key })

@@ -57,7 +57,9 @@ describe('config', () => {
   it('names the variable and the rule when a value is bad', () => {
     expect(fails({ PORT: 'abc' })).toStartWith('PORT:')
     expect(fails({ PORT: '70000' })).toStartWith('PORT:')
-    expect(fails({ LOG_LEVEL: 'loud' })).toStartWith('LOG_LEVEL: must be one of trace, debug, info, warn, error, fatal, silent')
+    expect(fails({ LOG_LEVEL: 'loud' })).toStartWith(
+      'LOG_LEVEL: must be one of trace, debug, info, warn, error, fatal, silent',
+    )
     expect(fails({ MAX_BODY_MB: '0' })).toStartWith('MAX_BODY_MB:')
     expect(fails({ NODE_ENV: 'staging' })).toStartWith('NODE_ENV:')
     expect(fails({ JWT_SECRET: 'short' })).toStartWith('JWT_SECRET:')

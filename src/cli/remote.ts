@@ -183,9 +183,10 @@ export async function openRemoteTarget({ server, apiKey }: { server: string; api
       }
       if (status.status === 'error')
         throw new Error(`the server could not import it: ${status.error ?? 'unknown error'}`)
-      // the files API does not list the conversations an upload touched (yet): read them if it does
-      const ids = (status as { conversation_ids?: unknown }).conversation_ids
       const outcome = added(status)
+      // the conversations the file added messages to (when this upload added some); a server of an earlier version
+      // does not say
+      const ids = (status as { conversation_ids?: string[] }).conversation_ids
       // this upload's bad lines: those in the bytes it sent (its record may have gathered earlier uploads' too)
       const id = status.id
       const errors =
@@ -195,7 +196,7 @@ export async function openRemoteTarget({ server, apiKey }: { server: string; api
           : []
       return {
         ...outcome,
-        conversationIds: Array.isArray(ids) ? ids.map(String) : null,
+        conversationIds: ids === undefined ? null : outcome.messagesAdded > 0 ? ids : [],
         skipped: errors.map((e) => ({ line: e.line, reason: e.reason, message: e.message })),
       }
     },

@@ -22,6 +22,9 @@ export const FileSchema = t.Object(
     messages_added: Integer(),
     tool_calls_added: Integer(),
     lines_skipped: Integer(),
+    conversation_ids: t.Array(t.String(), {
+      description: 'The conversations its file added messages to (none while this record has added none)',
+    }),
     error: t.Union([t.String(), t.Null()]),
     first_errors: t.Array(LineErrorSchema),
     created_at: Timestamp,
@@ -40,6 +43,7 @@ export const FileSchema = t.Object(
         messages_added: 2359,
         tool_calls_added: 242,
         lines_skipped: 0,
+        conversation_ids: ['ae4a77f8-aedd-4bc1-888f-c94edc91af04'],
         error: null,
         first_errors: [],
         created_at: '2026-01-01T12:00:00.000Z',

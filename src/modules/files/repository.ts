@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, gte, inArray, lt, ne, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client'
-import { files, importErrors, sources } from '../../db/schema'
+import { conversationSources, files, importErrors, sources } from '../../db/schema'
 
 export type FileRow = typeof files.$inferSelect
 
@@ -8,12 +8,14 @@ export type FileRow = typeof files.$inferSelect
 export function createFileRepository(db: Db) {
   const scoped = (ownerId: string | null, id: string) =>
     ownerId === null ? eq(files.id, id) : and(eq(files.id, id), eq(files.ownerId, ownerId))
-  const errorsOf = (row: FileRow, limit: number, offset: number, fromOffset = 0) => {
-    const source = db
+  const sourceOf = (row: FileRow) =>
+    db
       .select({ id: sources.id })
       .from(sources)
       .where(and(eq(sources.ownerId, row.ownerId), eq(sources.sourceKey, row.sourceKey)))
       .get()
+  const errorsOf = (row: FileRow, limit: number, offset: number, fromOffset = 0) => {
+    const source = sourceOf(row)
     if (!source) return { rows: [], total: 0 }
     // the source's bad lines in the bytes this record's imports read (the other uploads of its key read the rest)
     const ofRecord = and(
@@ -91,6 +93,18 @@ export function createFileRepository(db: Db) {
     },
     async errors(row: FileRow, limit: number, offset: number, fromOffset = 0) {
       return errorsOf(row, limit, offset, fromOffset)
+    },
+    /** The conversations the record's file added messages to (those its lines are exported with). */
+    async conversationsOf(row: FileRow) {
+      const source = sourceOf(row)
+      if (!source) return []
+      return db
+        .select({ id: conversationSources.conversationId })
+        .from(conversationSources)
+        .where(and(eq(conversationSources.sourceId, source.id), eq(conversationSources.inExport, true)))
+        .orderBy(asc(conversationSources.conversationId))
+        .all()
+        .map((r) => r.id)
     },
   }
 }

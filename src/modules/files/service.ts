@@ -140,6 +140,7 @@ export function createFileService({
     messages_added: r.messagesAdded,
     tool_calls_added: r.toolCallsAdded,
     lines_skipped: r.linesSkipped,
+    conversation_ids: r.messagesAdded > 0 ? await repo.conversationsOf(r) : [],
     error: r.error,
     first_errors: (await repo.errors(r, FIRST_ERRORS, 0)).rows,
     created_at: iso(r.createdAt),
