@@ -170,11 +170,31 @@ describe('http behaviour', () => {
     expect((await raw('/swagger/assets/swagger-ui-bundle.js')).status).toBe(200)
     expect((await raw('/swagger/assets/swagger-ui.css')).status).toBe(200)
     const spec = (await (await raw('/swagger/json')).json()) as {
-      paths: Record<string, Record<string, { tags?: string[]; summary?: string; responses?: Record<string, unknown> }>>
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            tags?: string[]
+            summary?: string
+            responses?: Record<string, unknown>
+            requestBody?: { content: Record<string, unknown> }
+          }
+        >
+      >
     }
     const operations = Object.entries(spec.paths).flatMap(([path, ops]) =>
       Object.entries(ops).map(([m, op]) => ({ path, m, op })),
     )
+    // bodies as the server takes them: JSON, and a multipart form for uploads only (any other is a 415)
+    const bodies = operations.filter(({ op }) => op.requestBody)
+    expect(bodies.length).toBeGreaterThan(10)
+    for (const { path, m, op } of bodies)
+      expect({ path, m, types: Object.keys(op.requestBody!.content) }).toEqual({
+        path,
+        m,
+        types: [path === '/api/files' ? 'multipart/form-data' : 'application/json'],
+      })
     expect(operations.length).toBeGreaterThanOrEqual(12)
     for (const { path, m, op } of operations) {
       expect({ path, m, tags: op.tags?.length ?? 0 }).toEqual({ path, m, tags: 1 })

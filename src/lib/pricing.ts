@@ -110,3 +110,6 @@ export function loadPriceOverrides(path: string): Record<string, ModelPrice> {
   if (first) throw new Error(`${first.path || '/'}: ${first.message}`)
   return parsed as Record<string, ModelPrice>
 }
+
+/** A cost as served, to the nano-dollar: sums of float costs carry noise below it (0.07779720000000001). */
+export const usd = (cost: number) => Math.round(cost * 1e9) / 1e9 + 0 // (+ 0: never -0)

@@ -1,5 +1,6 @@
 import { type Actor, ownerScope } from '../../lib/actor'
 import { AppError } from '../../lib/errors'
+import { usd } from '../../lib/pricing'
 import type { BlocksQuery, ToolsQuery, UsageQuery } from './model'
 import { type AnalyticsRepository, BUCKET_MS, type OffsetSegment, type UsageRow } from './repository'
 import { dateIn, nextDate, offsetAt, startOfDate, weekOf } from './time'
@@ -152,6 +153,7 @@ function blockAsOf(b: Block, now: number, sessionMs: number) {
   const remaining = Math.max(0, (end - now) / 60_000)
   return {
     ...rest,
+    cost_usd: usd(b.cost_usd),
     start_time: new Date(start).toISOString(),
     end_time: new Date(end).toISOString(),
     actual_end_time: last !== null ? new Date(last).toISOString() : null,
@@ -211,11 +213,9 @@ export function createAnalyticsService(repo: AnalyticsRepository) {
           target.byModel.set(model, m)
         }
       }
-      // to the nano-dollar: sums of costs in another order (a day's hours moved to another local day) differ below it
-      const nano = (usd: number) => Math.round(usd * 1e9) / 1e9 + 0 // (+ 0: never -0)
       const models = (byModel: Map<string, Tokens>) =>
         [...byModel]
-          .map(([model, t]) => ({ model, ...t, cost_usd: nano(t.cost_usd) }))
+          .map(([model, t]) => ({ model, ...t, cost_usd: usd(t.cost_usd) }))
           .sort((a, b) => b.total_tokens - a.total_tokens)
       const list = [...groups.values()].sort((a, b) =>
         byTime ? a.key.localeCompare(b.key) : b.total_tokens - a.total_tokens || a.key.localeCompare(b.key),
@@ -224,8 +224,8 @@ export function createAnalyticsService(repo: AnalyticsRepository) {
       return {
         group_by: groupBy,
         tz,
-        groups: list.map(({ byModel: m, ...g }) => ({ ...g, cost_usd: nano(g.cost_usd), models: models(m) })),
-        totals: { ...totalTokens, cost_usd: nano(totalTokens.cost_usd), models: models(byModel) },
+        groups: list.map(({ byModel: m, ...g }) => ({ ...g, cost_usd: usd(g.cost_usd), models: models(m) })),
+        totals: { ...totalTokens, cost_usd: usd(totalTokens.cost_usd), models: models(byModel) },
       }
     },
 
@@ -295,10 +295,10 @@ export function createAnalyticsService(repo: AnalyticsRepository) {
         cache_creation_input_tokens: t.cache_creation,
         cache_read_input_tokens: t.cache_read,
         total_tokens: t.input + t.output + t.cache_creation + t.cache_read,
-        cost_usd: t.cost,
+        cost_usd: usd(t.cost),
         active_days: o.days,
-        top_projects: o.projects,
-        top_models: o.models,
+        top_projects: o.projects.map((p) => ({ ...p, cost_usd: usd(p.cost_usd) })),
+        top_models: o.models.map((m) => ({ ...m, cost_usd: usd(m.cost_usd) })),
         top_tools: o.tools,
       }
     },

@@ -1,6 +1,7 @@
 import { type Actor, ownerScope } from '../../lib/actor'
 import { conflict, notFound } from '../../lib/errors'
 import { iso, isoOrNull } from '../../lib/models'
+import { usd } from '../../lib/pricing'
 import type { ReadCache } from '../../lib/read-cache'
 import type { ConversationDto, ConversationListQuery, CreateConversation, UpdateConversation } from './model'
 import type { ConversationFilter, ConversationRepository, ConversationRow } from './repository'
@@ -22,7 +23,7 @@ export const toConversation = (r: ConversationRow): ConversationDto => ({
     cache_read_input_tokens: r.cacheReadTokens,
     total_tokens: r.inputTokens + r.outputTokens + r.cacheCreationTokens + r.cacheReadTokens,
   },
-  cost_usd: r.costUsd,
+  cost_usd: usd(r.costUsd),
   started_at: iso(r.startedAt),
   ended_at: isoOrNull(r.endedAt),
   created_at: iso(r.createdAt),

@@ -18,6 +18,7 @@ const TAGS = [
 ]
 
 type Operation = {
+  requestBody?: { content?: Record<string, unknown> }
   responses?: Record<string, { description?: string; content?: Record<string, unknown> }>
   'x-media-types'?: string[]
 }
@@ -28,6 +29,7 @@ type Spec = { openapi: string; paths: Record<string, Record<string, Operation>> 
  * What the generator gets wrong, set right on the generated document (in place, so once per document):
  * - a response without a body (204) came with `content: { type: "undefined" }`: it has no content;
  * - a route answering another media type than JSON names it in `detail['x-media-types']`: its 200 gets those;
+ * - a JSON body came offered as a form too (urlencoded, multipart), which the server answers with 415: JSON only;
  * - the WebSocket came as a method `ws`, which OpenAPI has not: it is the GET that upgrades (101);
  * - a model used inside another was copied in with its `$id`, and an `$id` may appear once in a document: references
  *   go by path (`#/components/schemas/…`), so the ids go.
@@ -47,6 +49,9 @@ function repair(spec: Spec) {
       operations.get = { ...upgrade, responses: { '101': { description: 'Switching Protocols: the WebSocket' } } }
     }
     for (const operation of Object.values(operations)) {
+      const body = operation.requestBody?.content
+      if (body?.['application/json'])
+        for (const type of Object.keys(body)) if (type !== 'application/json') delete body[type]
       for (const response of Object.values(operation.responses ?? {}))
         if (response.content && Object.keys(response.content).some((type) => !type.includes('/')))
           delete response.content

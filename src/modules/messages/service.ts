@@ -4,6 +4,7 @@ import { contentText } from '../../lib/content'
 import { AppError, conflict, notFound } from '../../lib/errors'
 import { iso, isoOrNull } from '../../lib/models'
 import type { Pricing } from '../../lib/pricing'
+import { usd } from '../../lib/pricing'
 import type { ReadCache } from '../../lib/read-cache'
 import type { ConversationService } from '../conversations/service'
 import { contentOfRawLine, toolBlocksOf } from '../ingest/records'
@@ -41,7 +42,7 @@ export const toMessage = (r: MessageRow, calls: ToolCallRow[]): MessageDto => ({
     cache_creation_input_tokens: r.cacheCreationTokens,
     cache_read_input_tokens: r.cacheReadTokens,
   },
-  cost_usd: r.costUsd,
+  cost_usd: usd(r.costUsd),
   is_sidechain: r.isSidechain,
   agent_id: r.agentId,
   tool_calls: calls.map(toToolCall),
