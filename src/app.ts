@@ -71,8 +71,13 @@ export function createApp({ config, db, logger, pricing, bus = createMemoryBus()
   const conversations = createConversationService(createConversationRepository(db), reads)
   const messages = createMessageService(createMessageRepository(db), conversations, pricing, bus, reads)
   const ingestRepo = createIngestRepository(db)
-  const ingest = createIngestService(ingestRepo, { pricing, maxLineBytes: config.maxLineBytes, bus })
   const hierarchy = createHierarchyService(createHierarchyRepository(db), conversations)
+  const ingest = createIngestService(ingestRepo, {
+    pricing,
+    maxLineBytes: config.maxLineBytes,
+    bus,
+    place: hierarchy.place,
+  })
   const events = createEventService({ repo: createEventRepository(db), hierarchy, bus, logger })
   const live = createLiveService({
     bus,

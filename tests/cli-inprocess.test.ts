@@ -1,3 +1,4 @@
+import { Database } from 'bun:sqlite'
 import { afterAll, describe, expect, it, spyOn } from 'bun:test'
 import {
   appendFileSync,
@@ -407,8 +408,28 @@ describe('import', () => {
   it('imports a folder, then nothing new, then exactly the appended lines and a bad one', async () => {
     const w = await world('run')
     const want = expected(w.files)
-    const first = await runCli({ paths: [w.projects], json: true }, { DB_PATH: w.dbPath })
+    const first = await runCli(
+      { paths: [w.projects], json: true },
+      { DB_PATH: w.dbPath, OBSERVATORY_MACHINE_ID: 'ada-devbox' },
+    )
     expect(first.code).toBe(0)
+    // the sessions are placed on this machine, in the folder they ran in (the lines' cwd)
+    const placed = new Database(w.dbPath, { readonly: true })
+    expect(
+      placed
+        .query(
+          `SELECT c.id, w.machine_id, w.path FROM conversations c JOIN workspaces w ON w.id = c.workspace_id
+           ORDER BY c.id`,
+        )
+        .all(),
+    ).toEqual(
+      ['55604662-cf2a-4331-851a-ec234028f8ca', 'd6e0bada-1959-4eec-a9d2-0bfade768d8f'].map((id) => ({
+        id,
+        machine_id: 'ada-devbox',
+        path: '/home/marco/projects/spotter',
+      })),
+    )
+    placed.close()
     expect(JSON.parse(first.stdout)).toMatchObject({
       mode: 'local',
       destination: w.dbPath,

@@ -505,6 +505,94 @@ describe('batch events', () => {
   })
 })
 
+describe('imported sessions', () => {
+  it('join the hierarchy: the folder they ran in, on the machine the upload names, in that folder’s project', async () => {
+    const { alice, db } = await makeApp()
+    const spotter = (name: string) => join(FIXTURES, 'spotter', name)
+    // (a variable: Eden types the upload's optional headers as a whole that may be undefined)
+    const upload = async (path: string, headers: Record<string, string> = {}) => {
+      const posted = await alice.api.api.files.post(
+        { file: new File([await Bun.file(path).bytes()], basename(path)) },
+        { headers },
+      )
+      for (let i = 0; i < 300; i++) {
+        const f = (await alice.api.api.files({ id: posted.data!.id }).get()).data
+        if (f?.status === 'completed') return f
+        await Bun.sleep(10)
+      }
+      throw new Error('import did not finish')
+    }
+    // the folder and sessions, as the lines say
+    const cwdOf = async (path: string) => new Set((await Bun.file(path).text()).match(/"cwd":"[^"]*"/g))
+    expect(await cwdOf(spotter('short.jsonl'))).toEqual(new Set(['"cwd":"/home/marco/projects/spotter"']))
+    expect(await cwdOf(spotter('tool_heavy.jsonl'))).toEqual(new Set(['"cwd":"/home/marco/projects/spotter"']))
+    await upload(spotter('short.jsonl'), {
+      'x-observatory-machine-id': 'marcos-laptop',
+      'x-observatory-hostname': 'mbp',
+    })
+    await upload(spotter('tool_heavy.jsonl')) // no machine named
+    const projects = (await alice.api.api.projects.get()).data!
+    expect(projects.items.map((p) => [p.key, p.workspaces, p.sessions])).toEqual([
+      ['path:/home/marco/projects/spotter', 2, 2],
+    ])
+    const tree = (await alice.api.api.projects({ id: projects.items[0]!.id }).hierarchy.get()).data!.machines.map(
+      (m) => ({
+        machine: m.machine && [m.machine.id, m.machine.hostname],
+        workspaces: m.workspaces.map((w) => ({
+          path: w.path,
+          sessions: w.sessions.map((x) => [x.id, x.message_count]),
+        })),
+      }),
+    )
+    const messages = (id: string) =>
+      (db.$client.query('SELECT count(*) AS n FROM messages WHERE conversation_id = ?').get(id) as { n: number }).n
+    const [short, heavy] = ['55604662-cf2a-4331-851a-ec234028f8ca', 'd6e0bada-1959-4eec-a9d2-0bfade768d8f']
+    expect(tree).toEqual([
+      { machine: null, workspaces: [{ path: '/home/marco/projects/spotter', sessions: [[heavy, messages(heavy)]] }] },
+      {
+        machine: ['marcos-laptop', 'mbp'],
+        workspaces: [{ path: '/home/marco/projects/spotter', sessions: [[short, messages(short)]] }],
+      },
+    ])
+    expect(messages(short)).toBeGreaterThan(0)
+  })
+
+  it('stay where hooks placed them', async () => {
+    const { app, alice } = await makeApp()
+    const key = (await alice.api.api.auth['api-keys'].post({ name: 'hooks' })).data!.key
+    const session = '55604662-cf2a-4331-851a-ec234028f8ca'
+    await app.handle(
+      new Request(
+        'http://localhost/api/hooks/claude-code',
+        json(
+          'POST',
+          { ...hook('SessionStart', { source: 'startup' }), session_id: session },
+          {
+            'x-api-key': key,
+            'x-observatory-machine-id': 'laptop-1',
+          },
+        ),
+      ),
+    )
+    const path = join(FIXTURES, 'spotter', 'short.jsonl')
+    const headers: Record<string, string> = { 'x-observatory-machine-id': 'another-machine' }
+    const posted = await alice.api.api.files.post(
+      { file: new File([await Bun.file(path).bytes()], basename(path)) },
+      { headers },
+    )
+    for (
+      let i = 0;
+      i < 300 && (await alice.api.api.files({ id: posted.data!.id }).get()).data?.status !== 'completed';
+      i++
+    )
+      await Bun.sleep(10)
+    const projects = (await alice.api.api.projects.get()).data!.items
+    expect(projects.map((p) => [p.key, p.sessions])).toEqual([['path:/src/shop', 1]])
+    const machines = (await alice.api.api.machines.get()).data!.items.map((m) => m.id)
+    expect(machines).toEqual(['laptop-1'])
+  })
+})
+
 describe('session upserts', () => {
   it('write only what changes: a repeated upsert leaves the row as it was and writes nothing', async () => {
     const { db, api } = await makeApp()

@@ -228,7 +228,7 @@ describe('transcript import through the API', () => {
   it('stops importing a file deleted during its import, keeping what was committed', async () => {
     const { api, alice, app, db } = await makeApp()
     const session = 'deleted-upload'
-    const total = 7000 // four chunks of at most 2,000 lines
+    const total = 40_000 // twenty chunks of 2,000 lines: far more than get committed before the delete arrives
     const lines = Array.from({ length: total }, (_, i) =>
       JSON.stringify({
         type: 'user',

@@ -5,11 +5,16 @@ import { closeDatabase, type Db, openDatabase } from '../db/client'
 import { runMigrations } from '../db/migrate'
 import { conversations } from '../db/schema'
 import { createPricing } from '../lib/pricing'
+import { createReadCache } from '../lib/read-cache'
+import { createConversationRepository } from '../modules/conversations/repository'
+import { createConversationService } from '../modules/conversations/service'
+import { createHierarchyRepository } from '../modules/hierarchy/repository'
+import { createHierarchyService } from '../modules/hierarchy/service'
 import { createIngestRepository, type IngestRepository } from '../modules/ingest/repository'
 import { createIngestService } from '../modules/ingest/service'
 import { createUserRepository, type UserRepository, type UserRow } from '../modules/users/repository'
 import { CliError } from './errors'
-import type { Target, Totals } from './target'
+import { type Target, type Totals, thisMachine } from './target'
 
 const BUSY_ATTEMPTS = 10
 const ID_BATCH = 500
@@ -120,9 +125,13 @@ export async function openLocalTarget(config: Config, { userEmail }: { userEmail
     // checkpoints from a thread of their own, as in the server: an import's commits never wait for one
     checkpointer = await startCheckpointer(db, config.dbPath)
     const owner = await resolveOwner(createUserRepository(db), userEmail)
+    const conversations = createConversationService(createConversationRepository(db), createReadCache(db))
+    const hierarchy = createHierarchyService(createHierarchyRepository(db), conversations)
+    const machine = thisMachine()
     const ingest = createIngestService(withBusyRetry(createIngestRepository(db)), {
       pricing: createPricing(config.prices),
       maxLineBytes: config.maxLineBytes,
+      place: (ownerId, session) => retryBusy(() => hierarchy.place(ownerId, session)),
     })
     return {
       mode: 'local',
@@ -134,6 +143,7 @@ export async function openLocalTarget(config: Config, { userEmail }: { userEmail
           path: file.path,
           sourceKey: file.path,
           displayName: file.displayName,
+          machine,
           onProgress,
         })
         return {

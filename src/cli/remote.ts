@@ -1,7 +1,7 @@
 import { createClient } from '../client'
 import { fingerprintOf } from '../modules/ingest/fingerprint'
 import { CliError, messageOf, Unreachable } from './errors'
-import type { Target, Totals } from './target'
+import { type Target, type Totals, thisMachine } from './target'
 
 const POLL_FIRST_MS = 50
 const POLL_MAX_MS = 1000
@@ -59,6 +59,12 @@ export async function openRemoteTarget({ server, apiKey }: { server: string; api
     throw new CliError(`--server: "${server}" is not an http(s) URL such as https://observatory.example.com`)
   }
   const api = createClient(base, { apiKey }).api
+  // the machine the files come from, as the hooks name it: the server places their sessions on it
+  const machine = thisMachine()
+  const machineHeaders = {
+    'x-observatory-machine-id': machine.id,
+    ...(machine.hostname && { 'x-observatory-hostname': machine.hostname }),
+  }
   // Eden does not throw when the server cannot be reached: it answers 503 with no response and the fetch error
   const reach = async <T extends { response?: Response | undefined; error: unknown }>(
     request: () => Promise<T>,
@@ -120,11 +126,14 @@ export async function openRemoteTarget({ server, apiKey }: { server: string; api
       const send = (form: { offset: string; fingerprint: string } | undefined, end: number) =>
         reach(() =>
           // (the offset goes before the file, so the server does not judge the new bytes as a file's start)
-          api.files.post({
-            ...form,
-            source_key: file.path,
-            file: new File([local.slice(form ? Number(form.offset) : 0, end)], file.displayName),
-          }),
+          api.files.post(
+            {
+              ...form,
+              source_key: file.path,
+              file: new File([local.slice(form ? Number(form.offset) : 0, end)], file.displayName),
+            },
+            { headers: machineHeaders },
+          ),
         )
       // when the server holds the start of this file, only the whole lines after it go
       const held = await heldPrefix(file.path, local, size)

@@ -1,4 +1,5 @@
-import type { ImportProgress } from '../modules/ingest/service'
+import { hostname } from 'node:os'
+import type { ImportProgress, Machine } from '../modules/ingest/service'
 import type { Transcript } from './discover'
 
 /** The same counters an import reports, locally or through the files API. */
@@ -33,4 +34,13 @@ export type Target = {
   /** tokens and cost of these conversations as stored, or null when the destination cannot tell */
   totals(conversationIds: string[]): Promise<Totals | null>
   close(): Promise<void>
+}
+
+/**
+ * This machine, as the hooks name it: OBSERVATORY_MACHINE_ID (the variable the README's hook settings send), else
+ * the short host name (`hostname -s`). The sessions an import brings are placed on it in the hierarchy.
+ */
+export function thisMachine(env: Record<string, string | undefined> = process.env): Machine {
+  const host = hostname()
+  return { id: env.OBSERVATORY_MACHINE_ID || host.split('.')[0] || host, hostname: host }
 }

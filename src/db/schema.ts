@@ -287,6 +287,9 @@ export const files = sqliteTable(
     storedPath: text('stored_path').notNull(),
     /** the import source it feeds: the same key again continues where the last import stopped */
     sourceKey: text('source_key').notNull(),
+    /** the machine the file came from (the uploader's X-Observatory-Machine-Id), where its sessions are placed */
+    machineId: text('machine_id'),
+    machineHostname: text('machine_hostname'),
     size: integer('size').notNull(),
     status: text('status', { enum: FILE_STATUSES }).notNull(),
     /** where this record's first import began reading: its bad lines are those from here to bytes_done */

@@ -26,13 +26,22 @@ export const filesModule = ({
     .model({ error: ErrorBody })
     .post(
       '',
-      async ({ user, request, status }) => status(202, await files.upload(user, await readUploadForm(request, files))),
+      async ({ user, request, headers, status }) =>
+        status(
+          202,
+          await files.upload(user, await readUploadForm(request, files), {
+            // (an empty header names none)
+            machineId: headers['x-observatory-machine-id'] || null,
+            machineHostname: headers['x-observatory-hostname'] || null,
+          }),
+        ),
       {
         role: 'member',
         // Elysia must not read the body: the handler streams it to disk once the caller is authenticated. The
         // placeholder keeps Elysia's own parser away; 'multipart/form-data' only tells the docs what to send.
         parse: [() => DEFERRED_BODY, 'multipart/form-data'],
         body: 'file.Upload',
+        headers: 'file.UploadHeaders',
         response: {
           202: 'file.File',
           400: 'error',

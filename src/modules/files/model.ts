@@ -98,6 +98,15 @@ export const SourceSchema = t.Object(
 
 export const FileModel = {
   'file.File': FileSchema,
+  'file.UploadHeaders': t.Object({
+    'x-observatory-machine-id': t.Optional(
+      t.String({
+        maxLength: 255,
+        description: 'The machine the file comes from, as its hooks name it: its sessions are placed on it',
+      }),
+    ),
+    'x-observatory-hostname': t.Optional(t.String({ maxLength: 255 })),
+  }),
   'file.Page': Page(FileSchema),
   'file.ErrorPage': Page(LineErrorSchema),
   // documents the form and types Eden's client; the route reads the body itself (see upload-form.ts)

@@ -264,7 +264,7 @@ export function createFileService({
      * with `append` (the bytes from an offset on) extends it, once the server holds exactly that many bytes of the
      * same file. One upload of a key at a time, so no two writes interleave.
      */
-    async upload(actor: Actor, form: UploadForm) {
+    async upload(actor: Actor, form: UploadForm, machine: Pick<FileRow, 'machineId' | 'machineHostname'>) {
       const { id, path } = form.file
       const sourceKey = `${UPLOAD_KEY}${form.sourceKey ?? id}`
       const keep = async () => {
@@ -276,6 +276,7 @@ export function createFileService({
           const now = Date.now()
           const row = await repo.update(latest.id, {
             status: 'pending',
+            ...(machine.machineId && machine),
             size: (await stat(storedPath)).size,
             error: null,
             updatedAt: now,
@@ -298,6 +299,7 @@ export function createFileService({
             name: displayName(form.name),
             storedPath,
             sourceKey,
+            ...machine,
             size: (await stat(storedPath)).size,
             createdAt: Date.now(),
           })
@@ -353,6 +355,9 @@ export function createFileService({
           name: p,
           storedPath: p,
           sourceKey: p,
+          // (this server's files: no client machine)
+          machineId: null,
+          machineHostname: null,
           size: (await stat(p)).size,
           createdAt: Date.now(),
         })
@@ -410,6 +415,7 @@ export function createFileService({
           path: row.storedPath,
           sourceKey: row.sourceKey,
           displayName: row.name,
+          machine: row.machineId ? { id: row.machineId, hostname: row.machineHostname ?? undefined } : undefined,
           signal,
           onStart: async (offset, rewritten) => {
             if (rewritten) {

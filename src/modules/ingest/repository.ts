@@ -558,6 +558,17 @@ export function createIngestRepository(db: Db) {
       }
       return owners
     },
+    /** Of these conversations, the owner's that are in no workspace yet, with the folder they ran in. */
+    async unplaced(ownerId: string, ids: string[]) {
+      if (!ids.length) return []
+      return sqlite
+        .query<{ id: string; projectPath: string }, [string, string]>(
+          `SELECT id, project_path AS projectPath FROM conversations
+           WHERE id IN (SELECT value FROM json_each(?2)) AND owner_id = ?1
+             AND workspace_id IS NULL AND project_path IS NOT NULL`,
+        )
+        .all(ownerId, JSON.stringify(ids))
+    },
     /** For each response key, the stored line carrying its usage and that usage's total. */
     async attributedUsage(ownerId: string, keys: string[]) {
       return keys.flatMap((key) => responseUsage.all(ownerId, key))

@@ -1,4 +1,5 @@
 import type { EventBus } from '../../lib/bus'
+import { AppError } from '../../lib/errors'
 import type { Pricing } from '../../lib/pricing'
 import { conversationUpdated } from './changes'
 import { FINGERPRINT_WINDOW, fingerprintOf, LineFingerprints } from './fingerprint'
@@ -51,7 +52,16 @@ export type ImportInput = {
   onProgress?: (progress: ImportProgress) => void | Promise<void>
   /** stops the import between two chunks (what was committed stays; the next import resumes there) */
   signal?: AbortSignal
+  /** the machine the file comes from, where its sessions are placed (see `place`) */
+  machine?: Machine
 }
+
+export type Machine = { id: string; hostname?: string }
+/** Puts a session in the hierarchy: a workspace for the folder it ran in (on that machine), in that folder's project. */
+export type Place = (
+  ownerId: string,
+  session: { sessionId: string; cwd: string; machineId?: string; hostname?: string },
+) => Promise<unknown>
 
 /** The exact bytes of a line as it was in the file, terminator included (only the terminator of a line too long). */
 function rawBytes(l: JsonlLine): Uint8Array {
@@ -105,10 +115,13 @@ export function createIngestService(
     pricing,
     maxLineBytes = DEFAULT_MAX_LINE_BYTES,
     bus,
+    place,
   }: {
     pricing: Pricing
     maxLineBytes?: number /** told about each committed chunk, for live subscribers */
     bus?: EventBus
+    /** places the sessions an import brings that are in no workspace yet */
+    place?: Place
   },
 ) {
   async function importFile(input: ImportInput): Promise<ImportResult> {
@@ -318,6 +331,16 @@ export function createIngestService(
         withChanges: bus !== undefined,
       })
       newSource = null
+      if (place)
+        for (const s of await repo.unplaced(ownerId, result.conversationIds))
+          await place(ownerId, {
+            sessionId: s.id,
+            cwd: s.projectPath,
+            machineId: input.machine?.id,
+            hostname: input.machine?.hostname,
+          }).catch((e: unknown) => {
+            if (!(e instanceof AppError)) throw e // (one the hierarchy refuses stays out of it; the import goes on)
+          })
       for (const id of result.conversationIds) {
         conversationIds.add(id)
         bus?.publish(conversationUpdated(ownerId, id, input.displayName, result.changes.get(id)))
