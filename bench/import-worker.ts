@@ -20,6 +20,11 @@ import { startCheckpointer } from '../src/db/checkpointer'
 import { openDatabase } from '../src/db/client'
 import { runMigrations } from '../src/db/migrate'
 import { createPricing } from '../src/lib/pricing'
+import { createReadCache } from '../src/lib/read-cache'
+import { createConversationRepository } from '../src/modules/conversations/repository'
+import { createConversationService } from '../src/modules/conversations/service'
+import { createHierarchyRepository } from '../src/modules/hierarchy/repository'
+import { createHierarchyService } from '../src/modules/hierarchy/service'
 import { createIngestRepository } from '../src/modules/ingest/repository'
 import { createIngestService } from '../src/modules/ingest/service'
 import { procMemory, transcriptFiles } from './lib'
@@ -169,11 +174,17 @@ async function ours(root: string, dbPath: string, profile: boolean): Promise<Wor
         }
       }
     }
-  const ingest = createIngestService(repo, { pricing: createPricing({}) })
+  // as the server and the CLI import: sessions placed in the hierarchy too
+  const hierarchy = createHierarchyService(
+    createHierarchyRepository(db),
+    createConversationService(createConversationRepository(db), createReadCache(db)),
+  )
+  const ingest = createIngestService(repo, { pricing: createPricing({}), place: hierarchy.place })
+  const machine = { id: 'bench-machine' }
   let lines = 0
   const started = performance.now()
   for (const f of files) {
-    const r = await ingest.importFile({ ownerId, path: f.path, sourceKey: f.path, displayName: f.rel })
+    const r = await ingest.importFile({ ownerId, path: f.path, sourceKey: f.path, displayName: f.rel, machine })
     lines += r.linesDone
   }
   const seconds = (performance.now() - started) / 1000

@@ -188,7 +188,10 @@ describe('backup and restore from the CLI', () => {
     expect(statSync(join(crashed, 'observatory.db-wal')).size).toBeGreaterThan(0)
     const fromCrash = cli(['restore', file], { DATA_DIR: crashed })
     expect(fromCrash.exitCode).toBe(0)
-    const keptName = readdirSync(crashed).find((f) => f.includes('before-restore') && !f.endsWith('-wal')) ?? ''
+    // its WAL folded in, so kept as one file
+    const keptFiles = readdirSync(crashed).filter((f) => f.includes('before-restore'))
+    expect(keptFiles).toHaveLength(1)
+    const keptName = keptFiles[0] ?? ''
     const kept = new Database(join(crashed, keptName), { readonly: true })
     expect(kept.query('SELECT title FROM conversations').all()).toEqual([{ title: 'still here' }])
     kept.close()

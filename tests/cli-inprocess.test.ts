@@ -328,6 +328,11 @@ describe('local database', () => {
     expect((await resolveOwner(repo, 'bob@example.com')).id).toBe(bob.id)
     const cy = await users.create({ email: 'cy@example.com', password: PASSWORD, display_name: 'Cy', role: 'admin' })
     expect((await resolveOwner(repo)).id).toBe(cy.id)
+    // a viewer only reads, over the API as here
+    await users.create({ email: 'di@example.com', password: PASSWORD, display_name: 'Di', role: 'viewer' })
+    expect(messageOf(await caught(resolveOwner(repo, 'di@example.com')))).toBe(
+      'di@example.com is a viewer, who only reads: import as a member or an admin',
+    )
     db.$client.close(true)
   })
 

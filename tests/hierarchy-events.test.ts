@@ -152,8 +152,8 @@ describe('hierarchy', () => {
       path: '/src/shop',
       git_remote: 'git@github.com:ada/shop.git',
     })
+    expect((await api.api.sessions.post({ session_id: 's-1', workspace_id: 'w-1' })).status).toBe(201)
     expect((await api.api.sessions.post({ session_id: 's-1', workspace_id: 'w-1' })).status).toBe(200)
-    await api.api.sessions.post({ session_id: 's-1', workspace_id: 'w-1' })
     await api.api.sessions.post({ session_id: 's-2', workspace_id: 'w-2', title: 'second' })
     const batch = await api.api.events.post({
       events: [
@@ -193,7 +193,7 @@ describe('hierarchy', () => {
     // a workspace lists its latest sessions and counts them all; the conversation list pages through the rest
     for (const id of ['s-4', 's-5']) {
       await Bun.sleep(2) // distinct start times
-      expect((await api.api.sessions.post({ session_id: id, workspace_id: 'w-1' })).status).toBe(200)
+      expect((await api.api.sessions.post({ session_id: id, workspace_id: 'w-1' })).status).toBe(201)
     }
     const latest = await api.api.projects({ id: w.project_id }).hierarchy.get({ query: { sessions_per_workspace: 1 } })
     const w1 = latest.data!.machines.flatMap((m) => m.workspaces).find((x) => x.id === 'w-1')!
@@ -212,7 +212,7 @@ describe('hierarchy', () => {
     expect((await bob.api.api.events.post({ events: [{ event_id: 'b2', type: 'x', session_id: 's-6' }] })).status).toBe(
       200,
     )
-    expect((await api.api.sessions.post({ session_id: 's-6', workspace_id: 'w-2' })).status).toBe(200)
+    expect((await api.api.sessions.post({ session_id: 's-6', workspace_id: 'w-2' })).status).toBe(201)
     await api.api.events.post({ events: [{ event_id: 'late', type: 'test', session_id: 's-6' }] })
     const counts = (await api.api.projects({ id: w.project_id }).hierarchy.get()).data!.machines.flatMap((m) =>
       m.workspaces.flatMap((x) => x.sessions.map((s) => [s.id, s.event_count])),
@@ -349,7 +349,7 @@ describe('Claude Code hooks', () => {
       })
     ).data!
     expect((await alice.api.api.sessions.post({ session_id: 'linked-session', workspace_id: 'w-shop' })).status).toBe(
-      200,
+      201,
     )
     await send(hook('UserPromptSubmit', { session_id: 'linked-session', prompt: 'hello' }))
     const listed = await alice.api.api.conversations.get({ query: { workspace_id: 'w-shop' } })
@@ -599,10 +599,10 @@ describe('session upserts', () => {
     const changes = () => (db.$client.query('SELECT total_changes() AS n').get() as { n: number }).n
     await api.api.workspaces.post({ workspace_id: 'w-up', machine_id: 'm-up', path: '/src/up' })
     const first = await api.api.sessions.post({ session_id: 's-up', workspace_id: 'w-up', git_branch: 'main' })
-    expect(first.status).toBe(200)
+    expect(first.status).toBe(201)
     const before = changes()
     const again = await api.api.sessions.post({ session_id: 's-up', workspace_id: 'w-up', git_branch: 'main' })
-    expect(again.data).toEqual(first.data!)
+    expect([again.status, again.data]).toEqual([200, first.data!])
     expect(changes()).toBe(before)
     const renamed = await api.api.sessions.post({ session_id: 's-up', title: 'named' })
     expect([renamed.data?.title, changes()]).toEqual(['named', before + 1])

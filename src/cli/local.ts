@@ -70,6 +70,8 @@ export async function resolveOwner(users: UserRepository, email?: string): Promi
     const user = await users.findByEmail(email.toLowerCase())
     if (!user) throw new CliError(`no user with the email ${email}`)
     if (user.disabled) throw new CliError(`the account ${user.email} is disabled`)
+    if (user.role === 'viewer')
+      throw new CliError(`${user.email} is a viewer, who only reads: import as a member or an admin`)
     return user
   }
   const first = await users.list(200, 0)

@@ -1,5 +1,5 @@
 import { Database } from 'bun:sqlite'
-import { copyFileSync, existsSync, linkSync, mkdirSync, renameSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { Db } from './client'
 
@@ -105,7 +105,12 @@ export function restoreFrom(backup: string, dbPath: string) {
   return withDatabaseAlone(dbPath, () => {
     const kept = `${dbPath}.before-restore-${new Date().toISOString().replace(/[:.]/g, '-')}`
     if (existsSync(dbPath)) renameSync(dbPath, kept)
-    if (existsSync(`${dbPath}-wal`)) renameSync(`${dbPath}-wal`, `${kept}-wal`)
+    const wal = `${dbPath}-wal`
+    // (a WAL SQLite folded in is left empty: nothing to keep)
+    if (existsSync(wal)) {
+      if (statSync(wal).size > 0) renameSync(wal, `${kept}-wal`)
+      else rmSync(wal)
+    }
     rmSync(`${dbPath}-shm`, { force: true })
     mkdirSync(dirname(dbPath), { recursive: true })
     copyFileSync(backup, dbPath)

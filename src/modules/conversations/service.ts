@@ -112,7 +112,7 @@ export function createConversationService(repo: ConversationRepository, reads: R
         updatedAt: now,
       })
       if (!row) throw conflict(`session ${s.id} belongs to another account`)
-      return toConversation(row)
+      return { conversation: toConversation(row), created: row.createdAt === now }
     },
     async update(actor: Actor, id: string, patch: UpdateConversation) {
       await require(actor, id)

@@ -119,9 +119,24 @@ export const hierarchyModule = ({
         },
       },
     )
-    .post('/sessions', ({ user, body }) => hierarchy.upsertSession(user, body), {
-      role: 'member',
-      body: 'hierarchy.SessionUpsert',
-      response: { 200: 'conversation.Conversation', 400: 'error', 403: 'error', 404: 'error', 409: 'error', ...common },
-      detail: { summary: 'Register a session (a conversation) and link it to its workspace (idempotent)' },
-    })
+    .post(
+      '/sessions',
+      async ({ user, body, status }) => {
+        const { conversation, created } = await hierarchy.upsertSession(user, body)
+        return created ? status(201, conversation) : conversation
+      },
+      {
+        role: 'member',
+        body: 'hierarchy.SessionUpsert',
+        response: {
+          200: 'conversation.Conversation',
+          201: 'conversation.Conversation',
+          400: 'error',
+          403: 'error',
+          404: 'error',
+          409: 'error',
+          ...common,
+        },
+        detail: { summary: 'Register a session (a conversation) and link it to its workspace (idempotent)' },
+      },
+    )
