@@ -760,8 +760,14 @@ describe('remote server', () => {
       const url = (app.server?.url.href ?? '').replace(/\/$/, '')
       const key = (await admin.api.api.auth['api-keys'].post({ name: 'cli' })).data?.key ?? ''
       const want = expected(w.files)
-      const run = await runCli({ paths: [w.projects], json: true, server: url, apiKey: key })
+      const run = await runCli(
+        { paths: [w.projects], json: true, server: url, apiKey: key },
+        { OBSERVATORY_MACHINE_ID: 'ada-remote' },
+      )
       expect(run.code).toBe(0)
+      // the server placed the sessions on the machine the CLI named
+      const machines = (await admin.api.api.machines({ id: 'ada-remote' }).get()).data
+      expect(machines?.workspaces.map((x) => x.path)).toEqual(['/home/marco/projects/spotter'])
       expect(JSON.parse(run.stdout)).toMatchObject({
         mode: 'remote',
         destination: url,

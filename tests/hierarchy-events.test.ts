@@ -311,12 +311,15 @@ describe('Claude Code hooks', () => {
       await send(stop)
       setSystemTime(sent + 2 * HOOK_RETRY_MS + 2_000)
       await send(stop)
+      // just past the window after the last one kept: a new turn's Stop
+      setSystemTime(sent + 3 * HOOK_RETRY_MS + 1_500)
+      await send(stop)
     } finally {
       setSystemTime()
     }
-    expect(countRows(db, 'events')).toBe(payloads.length + 1)
+    expect(countRows(db, 'events')).toBe(payloads.length + 2)
     const stops = await api.api.sessions({ id: 'hook-session' }).events.get({ query: { type: 'Stop' } })
-    expect(stops.data?.total).toBe(2)
+    expect(stops.data?.total).toBe(3)
   })
 
   it('keeps a session in one workspace when only some of its hooks name the machine, or when it was linked', async () => {

@@ -530,6 +530,17 @@ describe('normalizeRecord', () => {
     expect(rs[2]?.usage).toEqual({ inputTokens: 0, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0 })
     expect(rs[2]?.text).toBe('plain')
     expect(rs[3]).toMatchObject({ toolUses: [], toolResults: [] })
+    // numbers made whole, and no time before 1970
+    const fractional = normalizeRecord({
+      type: 'assistant',
+      timestamp: 1_767_225_600_000.6,
+      message: { usage: { input_tokens: 10.4, output_tokens: 2.5, cache_read_input_tokens: 0.2 } },
+    })
+    expect([fractional.timestamp, fractional.usage]).toEqual([
+      1_767_225_600_001,
+      { inputTokens: 10, outputTokens: 3, cacheCreationTokens: 0, cacheReadTokens: 0 },
+    ])
+    expect(normalizeRecord({ type: 'user', timestamp: '1969-12-31T23:00:00Z' }).timestamp).toBeNull()
   })
 
   it('treats a typeless line with an assistant message as an assistant message (old usage-only lines)', () => {

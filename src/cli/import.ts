@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs'
 import { loadConfig } from '../config'
+import { usd } from '../lib/pricing'
 import type { ImportOptions } from './args'
 import { defaultRoots, findTranscripts, type Transcript } from './discover'
 import { CliError, messageOf, Stopped } from './errors'
@@ -199,7 +200,7 @@ export async function summarize(target: Target, pass: Pass, startedAt: number): 
       cache_read_input_tokens: totals.cacheReadTokens,
       total_tokens: totals.inputTokens + totals.outputTokens + totals.cacheCreationTokens + totals.cacheReadTokens,
     },
-    cost_usd: totals && Math.round(totals.costUsd * 1e6) / 1e6,
+    cost_usd: totals && usd(totals.costUsd),
     duration_ms: Math.round(performance.now() - startedAt),
     interrupted: pass.interrupted,
     skipped: pass.skipped,

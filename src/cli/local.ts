@@ -82,6 +82,7 @@ export async function resolveOwner(users: UserRepository, email?: string): Promi
   if (first.total === 1) {
     const only = first.rows[0] as UserRow
     if (only.disabled) throw new CliError(`the only account, ${only.email}, is disabled`)
+    if (only.role === 'viewer') throw new CliError(`the only account, ${only.email}, is a viewer, who only reads`)
     return only
   }
   for (let offset = 0; ; offset += 200) {

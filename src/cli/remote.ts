@@ -61,10 +61,12 @@ export async function openRemoteTarget({ server, apiKey }: { server: string; api
   const api = createClient(base, { apiKey }).api
   // the machine the files come from, as the hooks name it: the server places their sessions on it
   const machine = thisMachine()
-  const machineHeaders = {
-    'x-observatory-machine-id': machine.id,
-    ...(machine.hostname && { 'x-observatory-hostname': machine.hostname }),
-  }
+  const machineHeaders: Record<string, string> = machine
+    ? {
+        'x-observatory-machine-id': machine.id,
+        ...(machine.hostname && { 'x-observatory-hostname': machine.hostname }),
+      }
+    : {}
   // Eden does not throw when the server cannot be reached: it answers 503 with no response and the fetch error
   const reach = async <T extends { response?: Response | undefined; error: unknown }>(
     request: () => Promise<T>,

@@ -37,10 +37,9 @@ export type Target = {
 }
 
 /**
- * This machine, as the hooks name it: OBSERVATORY_MACHINE_ID (the variable the README's hook settings send), else
- * the short host name (`hostname -s`). The sessions an import brings are placed on it in the hierarchy.
+ * This machine, as the README's hook settings name it: OBSERVATORY_MACHINE_ID (sent as X-Observatory-Machine-Id),
+ * none when it is unset (as the hooks then send none). The sessions an import brings are placed on it.
  */
-export function thisMachine(env: Record<string, string | undefined> = process.env): Machine {
-  const host = hostname()
-  return { id: env.OBSERVATORY_MACHINE_ID || host.split('.')[0] || host, hostname: host }
+export function thisMachine(env: Record<string, string | undefined> = process.env): Machine | undefined {
+  return env.OBSERVATORY_MACHINE_ID ? { id: env.OBSERVATORY_MACHINE_ID, hostname: hostname() } : undefined
 }

@@ -412,7 +412,5 @@ export const events = sqliteTable(
     // a session's events are its owner's: another account may post to the same session id (ids are the client's)
     index('events_session_owner_idx').on(e.sessionId, e.ownerId, e.timestamp),
     index('events_project_idx').on(e.projectId, e.timestamp),
-    // event counts per session in a project's hierarchy
-    index('events_project_session_idx').on(e.projectId, e.sessionId),
   ],
 )

@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm'
 import { type Db, firstRow } from '../../db/client'
+import { DAY_MS, HOUR_MS } from './time'
 
 export type UsageFilter = { ownerId: string | null; from?: number; to?: number; projectPath?: string }
 export type UsageRow = {
@@ -23,8 +24,6 @@ export type ToolFilter = {
 
 /** The length of a usage_rollup bucket: a quarter hour divides every time zone's offset, so buckets map to local days. */
 export const BUCKET_MS = 15 * 60_000
-const HOUR_MS = 3_600_000
-const DAY_MS = 86_400_000
 const HOUR_BUCKETS = HOUR_MS / BUCKET_MS
 const DAY_BUCKETS = DAY_MS / BUCKET_MS
 /** where in its UTC day a usage_daily row is placed: noon, on the local day of most of its hours in every zone */
@@ -182,40 +181,52 @@ export function createAnalyticsRepository(db: Db) {
       : sql`${first?.offsetMs ?? 0}`
     return sql`(u.bucket * ${BUCKET_MS} + ${offset}) / ${DAY_MS}`
   }
+  /** Usage summed per key and model: local days (given the zone's offsets), models, projects or conversations. */
+  const usageRows = (f: UsageFilter, by: ByDay | 'model' | 'project' | 'conversation') => {
+    // an integer day, not text: grouping on text keys took a third longer
+    const key =
+      typeof by === 'object'
+        ? localDay(by.day)
+        : by === 'model'
+          ? sql`u.model`
+          : by === 'project'
+            ? sql`coalesce(c.project_path, '')`
+            : sql`u.conversation_id`
+    // conversations are joined only when the report needs them
+    const join = by === 'project' || by === 'conversation' || f.projectPath !== undefined
+    return db.all<UsageRow>(sql`
+      SELECT ${key} AS key, ${by === 'conversation' ? sql`max(c.title)` : sql`NULL`} AS label, u.model, ${sumColumns}
+      FROM (${join ? usageSource(f) : dailySource(f, by as ByTimeOrModel)}) u
+      ${join ? sql`JOIN conversations c ON c.id = u.conversation_id` : sql``}
+      ${f.projectPath !== undefined ? sql`WHERE c.project_path = ${f.projectPath}` : sql``}
+      GROUP BY 1${by === 'model' ? sql`` : sql`, u.model`}
+      -- what moved out of a day and back in at once cancels out
+      HAVING sum(u.input_tokens) + sum(u.output_tokens) + sum(u.cache_creation_tokens) + sum(u.cache_read_tokens) != 0`)
+  }
   return {
-    /** The UTC days holding usage in [from, to), ascending: a range of usage_daily's primary key. */
-    async usageDays(f: UsageFilter) {
+    /**
+     * Usage summed per local day and model: the UTC days holding usage in [from, to) (a range of usage_daily's
+     * primary key), the zone's offsets on them, and the sums, read in one transaction (so an import committing
+     * meanwhile cannot add a day without its offsets).
+     */
+    async usageByDay(f: UsageFilter, offsetsOn: (days: number[]) => OffsetSegment[]): Promise<UsageRow[]> {
       const conditions = [
         own(f),
         f.from !== undefined ? sql`day >= ${Math.floor(f.from / DAY_MS)}` : undefined,
         f.to !== undefined ? sql`day <= ${Math.floor((f.to - 1) / DAY_MS)}` : undefined,
       ].filter((s) => s !== undefined)
-      const rows = db.all<{ day: number }>(
-        sql`SELECT DISTINCT day FROM usage_daily WHERE ${sql.join(conditions, sql` AND `)} ORDER BY day`,
-      )
-      return rows.map((r) => r.day)
+      return db.$client.transaction(() => {
+        const days = db
+          .all<{ day: number }>(
+            sql`SELECT DISTINCT day FROM usage_daily WHERE ${sql.join(conditions, sql` AND `)} ORDER BY day`,
+          )
+          .map((r) => r.day)
+        return days.length ? usageRows(f, { day: offsetsOn(days), days }) : []
+      })()
     },
-    /** Usage summed per key and model: local days (given the zone's offsets), models, projects or conversations. */
-    async usage(f: UsageFilter, by: ByDay | 'model' | 'project' | 'conversation'): Promise<UsageRow[]> {
-      // an integer day, not text: grouping on text keys took a third longer
-      const key =
-        typeof by === 'object'
-          ? localDay(by.day)
-          : by === 'model'
-            ? sql`u.model`
-            : by === 'project'
-              ? sql`coalesce(c.project_path, '')`
-              : sql`u.conversation_id`
-      // conversations are joined only when the report needs them
-      const join = by === 'project' || by === 'conversation' || f.projectPath !== undefined
-      return db.all<UsageRow>(sql`
-        SELECT ${key} AS key, ${by === 'conversation' ? sql`max(c.title)` : sql`NULL`} AS label, u.model, ${sumColumns}
-        FROM (${join ? usageSource(f) : dailySource(f, by as ByTimeOrModel)}) u
-        ${join ? sql`JOIN conversations c ON c.id = u.conversation_id` : sql``}
-        ${f.projectPath !== undefined ? sql`WHERE c.project_path = ${f.projectPath}` : sql``}
-        GROUP BY 1${by === 'model' ? sql`` : sql`, u.model`}
-        -- what moved out of a day and back in at once cancels out
-        HAVING sum(u.input_tokens) + sum(u.output_tokens) + sum(u.cache_creation_tokens) + sum(u.cache_read_tokens) != 0`)
+    /** Usage summed per model, project or conversation. */
+    async usage(f: UsageFilter, by: 'model' | 'project' | 'conversation'): Promise<UsageRow[]> {
+      return usageRows(f, by)
     },
     /** One account's responses' usage in [from, to), oldest first: what billing blocks are cut from. */
     async responses(f: UsageFilter & { ownerId: string }) {

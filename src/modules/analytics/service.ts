@@ -3,10 +3,7 @@ import { AppError } from '../../lib/errors'
 import { usd } from '../../lib/pricing'
 import type { BlocksQuery, ToolsQuery, UsageQuery } from './model'
 import { type AnalyticsRepository, BUCKET_MS, type OffsetSegment, type UsageRow } from './repository'
-import { dateIn, nextDate, offsetAt, startOfDate, weekOf } from './time'
-
-const DAY_MS = 86_400_000
-const HOUR_MS = 3_600_000
+import { DAY_MS, dateIn, HOUR_MS, nextDate, offsetAt, startOfDate, weekOf } from './time'
 
 type Tokens = {
   input_tokens: number
@@ -61,10 +58,9 @@ function range(q: { from?: string; to?: string }, tz: string) {
  */
 function offsetSegments(days: number[], tz: string): OffsetSegment[] {
   const offset = (bucket: number) => offsetAt(bucket * BUCKET_MS, tz)
-  const perDay = DAY_MS / BUCKET_MS
   const segments: OffsetSegment[] = []
   for (const day of days) {
-    const [start, end] = [day * perDay, (day + 1) * perDay - 1]
+    const [start, end] = [(day * DAY_MS) / BUCKET_MS, ((day + 1) * DAY_MS) / BUCKET_MS - 1]
     const first = offset(start)
     if (segments.at(-1)?.offsetMs !== first) segments.push({ from: start, offsetMs: first })
     if (offset(end) === first) continue
@@ -187,8 +183,7 @@ export function createAnalyticsService(repo: AnalyticsRepository) {
       let rows: UsageRow[] = []
       if (byTime) {
         // the zone's offsets matter on the days that hold usage only, however long the range
-        const days = await repo.usageDays(filter)
-        if (days.length) rows = await repo.usage(filter, { day: offsetSegments(days, tz), days })
+        rows = await repo.usageByDay(filter, (days) => offsetSegments(days, tz))
       } else rows = await repo.usage(filter, groupBy as 'model' | 'project' | 'conversation')
       const keyOf = (r: UsageRow) => {
         if (!byTime) return String(r.key)

@@ -4,7 +4,7 @@ const formatters = new Map<string, Intl.DateTimeFormat>()
 
 /**
  * A cached formatter for calendar dates in a time zone; throws 400 for an unknown zone, or an offset that is not a
- * whole quarter hour (usage is summed by quarter hours, which every real zone's offsets are).
+ * whole quarter hour (usage is summed by quarter hours, which every zone's offsets have been since 1972).
  */
 function formatter(timeZone: string) {
   let f = formatters.get(timeZone)
@@ -58,7 +58,8 @@ export function offsetAt(ms: number, timeZone: string) {
   return offset
 }
 
-const DAY_MS = 86_400_000
+export const HOUR_MS = 3_600_000
+export const DAY_MS = 86_400_000
 
 /** Midnight UTC of a calendar date (YYYY-MM-DD), plus `days` (Date.UTC would take the years 0–99 as 1900–1999). */
 function utcMidnight(date: string, days = 0) {

@@ -49,18 +49,20 @@ export function createEventRepository(db: Db) {
     payload: JSON.stringify(e.payload),
   })
   // transactions made once (bun:sqlite's own, BEGIN IMMEDIATE): a hook arrives with every tool call
-  const hasEvent = db.$client.prepare<unknown, [string, string]>(
-    'SELECT 1 FROM events WHERE owner_id = ? AND event_id = ?',
+  const hasEventSince = db.$client.prepare<unknown, [string, string, number]>(
+    'SELECT 1 FROM events WHERE owner_id = ? AND event_id = ? AND timestamp > ?',
   )
-  const recordHookTx = db.$client.transaction((e: NewEventRow, call: HookToolCall | null, sameAs: string) => {
-    const created = !hasEvent.get(e.ownerId, sameAs) && insertEvent.run(row(e)).changes > 0
-    if (created && call && e.sessionId) {
-      const base = { id: call.id, ownerId: e.ownerId, sessionId: e.sessionId, name: call.name, at: call.at }
-      if (call.kind === 'start') toolStart.run({ ...base, input: JSON.stringify(call.input ?? null) })
-      else toolEnd.run({ ...base, result: call.result, isError: call.isError ? 1 : 0 })
-    }
-    return created
-  })
+  const recordHookTx = db.$client.transaction(
+    (e: NewEventRow, call: HookToolCall | null, sameAs: { eventId: string; since: number }) => {
+      const created = !hasEventSince.get(e.ownerId, sameAs.eventId, sameAs.since) && insertEvent.run(row(e)).changes > 0
+      if (created && call && e.sessionId) {
+        const base = { id: call.id, ownerId: e.ownerId, sessionId: e.sessionId, name: call.name, at: call.at }
+        if (call.kind === 'start') toolStart.run({ ...base, input: JSON.stringify(call.input ?? null) })
+        else toolEnd.run({ ...base, result: call.result, isError: call.isError ? 1 : 0 })
+      }
+      return created
+    },
+  )
   const insertManyTx = db.$client.transaction((rows: NewEventRow[]) =>
     rows.map((e) => insertEvent.run(row(e)).changes > 0),
   )
@@ -79,9 +81,9 @@ export function createEventRepository(db: Db) {
   return {
     /**
      * Stores one hook event and its tool call in one transaction; false when the same event was stored before, under
-     * its event_id or under `sameAs`.
+     * its event_id, or under `sameAs.eventId` after `sameAs.since`.
      */
-    async recordHook(e: NewEventRow, call: HookToolCall | null, sameAs: string) {
+    async recordHook(e: NewEventRow, call: HookToolCall | null, sameAs: { eventId: string; since: number }) {
       return recordHookTx.immediate(e, call, sameAs)
     },
     /** Stores a batch in one transaction; per event, whether it was new. */

@@ -86,7 +86,8 @@ export function createEventService({
             })
         }
         // The same payload again within HOOK_RETRY_MS (a retried hook) is the same event; later, a new one: Claude
-        // Code sends the same Stop payload at the end of every turn.
+        // Code sends the same Stop payload at the end of every turn. Its id names the window of HOOK_RETRY_MS it came
+        // in; one of the window before counts when it came less than HOOK_RETRY_MS ago.
         const hash = new Bun.CryptoHasher('sha256').update(JSON.stringify(hook)).digest('hex')
         const window = Math.floor(now / HOOK_RETRY_MS)
         const event: NewEventRow = {
@@ -105,11 +106,10 @@ export function createEventService({
           timestamp: now,
           createdAt: now,
         }
-        const created = await repo.recordHook(
-          event,
-          placement ? toolCallOf(hook, now) : null,
-          `hook:${hash}:${window - 1}`,
-        )
+        const created = await repo.recordHook(event, placement ? toolCallOf(hook, now) : null, {
+          eventId: `hook:${hash}:${window - 1}`,
+          since: now - HOOK_RETRY_MS,
+        })
         if (created) publish(event)
       } catch (e) {
         logger.error({ err: e, session_id: hook.session_id, hook: hook.hook_event_name }, 'hook event not recorded')

@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, gte, inArray, lt, ne, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client'
-import { conversationSources, files, importErrors, sources } from '../../db/schema'
+import { conversationSources, conversations, files, importErrors, sources } from '../../db/schema'
 
 export type FileRow = typeof files.$inferSelect
 
@@ -101,7 +101,14 @@ export function createFileRepository(db: Db) {
       return db
         .select({ id: conversationSources.conversationId })
         .from(conversationSources)
-        .where(and(eq(conversationSources.sourceId, source.id), eq(conversationSources.inExport, true)))
+        .innerJoin(conversations, eq(conversations.id, conversationSources.conversationId))
+        .where(
+          and(
+            eq(conversationSources.sourceId, source.id),
+            eq(conversationSources.inExport, true),
+            eq(conversations.ownerId, row.ownerId),
+          ),
+        )
         .orderBy(asc(conversationSources.conversationId))
         .all()
         .map((r) => r.id)

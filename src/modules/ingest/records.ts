@@ -212,14 +212,13 @@ type Json = Record<string, unknown>
 const asObject = (v: unknown): Json | null =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : null
 const asString = (v: unknown): string | null => (typeof v === 'string' ? v : null)
-const tokens = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0)
+// whole numbers: a fraction would leave float dust in every sum
+const tokens = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.round(v) : 0)
 
-/** Epoch ms of an ISO-8601 string (or a number already in ms); null when unreadable. */
+/** Epoch ms of an ISO-8601 string (or a number already in ms), whole and from 1970 on; null when unreadable. */
 export function parseTimestamp(v: unknown): number | null {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : null
-  if (typeof v !== 'string') return null
-  const ms = Date.parse(v)
-  return Number.isNaN(ms) ? null : ms
+  const ms = typeof v === 'number' ? Math.round(v) : typeof v === 'string' ? Date.parse(v) : Number.NaN
+  return Number.isFinite(ms) && ms >= 0 ? ms : null
 }
 
 /** The four token kinds (and the 1-hour cache-write share when given) of a usage object; null when there is none. */

@@ -382,6 +382,17 @@ export function createIngestRepository(db: Db) {
       if (l.error) insertError.run(sourceId, l.line, l.offset, l.error.reason, l.error.message)
       const m = l.message
       if (!m) continue
+      // (the service refuses another account's session before; one created since is refused here, in the transaction)
+      if (!own.has(m.conversationId)) {
+        if (ownerOf.get(m.conversationId)?.ownerId !== ownerId) {
+          const error = { line: l.line, offset: l.offset, reason: 'foreign_session' }
+          const message = `session ${m.conversationId} belongs to another account`
+          insertError.run(sourceId, l.line, l.offset, error.reason, message)
+          refused.push({ ...error, message })
+          continue
+        }
+        own.add(m.conversationId)
+      }
       const added =
         insertMessage.run(
           m.id,
@@ -470,8 +481,6 @@ export function createIngestRepository(db: Db) {
     // a source is part of a conversation's export once it added messages to it (a second copy of a file adds none,
     // but is linked too: deleting the conversation lets it go, so importing it again brings the conversation back)
     for (const conversationId of own) linkSource.run(conversationId, sourceId, deltas.has(conversationId) ? 1 : 0)
-    for (const conversationId of deltas.keys())
-      if (!own.has(conversationId)) linkSource.run(conversationId, sourceId, 1)
     if (messagesAdded > 0) {
       indexText.run(seqBefore)
       // a summary imported before its leaf message titles that message's conversation now
