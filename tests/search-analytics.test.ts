@@ -30,6 +30,20 @@ const four = (g?: {
   cache_read_input_tokens: number
 }) => (g ? [g.input_tokens, g.output_tokens, g.cache_creation_input_tokens, g.cache_read_input_tokens] : undefined)
 
+/** A new conversation of `app`'s user, and a way to post it a reply with `input` tokens at a given time. */
+async function replies(app: Ctx, title: string) {
+  const conversation = (await app.api.api.conversations.post({ title })).data!
+  const post = (at: string, input: number) =>
+    app.api.api.conversations({ id: conversation.id }).messages.post({
+      role: 'assistant',
+      content: 'ok',
+      model: 'claude-sonnet-4-5-20250929',
+      usage: { input_tokens: input, output_tokens: 1 },
+      timestamp: at,
+    })
+  return { conversation, post }
+}
+
 describe('usage report', () => {
   it('equals the per-response totals of the fixture lines per UTC day, week, month and model', async () => {
     const cases = {
@@ -119,15 +133,7 @@ describe('usage report', () => {
 
   it('starts a day where the clocks skip midnight, and answers any range at once, or a 4xx saying what is wrong', async () => {
     const own = await makeApp()
-    const c = (await own.api.api.conversations.post({ title: 'edges' })).data!
-    const post = (at: string, input: number) =>
-      own.api.api.conversations({ id: c.id }).messages.post({
-        role: 'assistant',
-        content: 'ok',
-        model: 'claude-sonnet-4-5-20250929',
-        usage: { input_tokens: input, output_tokens: 1 },
-        timestamp: at,
-      })
+    const { post } = await replies(own, 'edges')
     // Havana springs forward at midnight on 2026-03-08: 04:30Z is 23:30 on the 7th, 05:30Z is 01:30 on the 8th
     await post('2026-03-08T04:30:00Z', 10)
     await post('2026-03-08T05:30:00Z', 20)
@@ -206,15 +212,7 @@ describe('usage report', () => {
     expect(daily(ctx.db)).toEqual(fromQuarters(ctx.db, 96))
     // a message's usage changed and one deleted, through the API
     const own = await makeApp()
-    const c = (await own.api.api.conversations.post({ title: 'hours' })).data!
-    const post = (at: string, input: number) =>
-      own.api.api.conversations({ id: c.id }).messages.post({
-        role: 'assistant',
-        content: 'ok',
-        model: 'claude-sonnet-4-5-20250929',
-        usage: { input_tokens: input, output_tokens: 1 },
-        timestamp: at,
-      })
+    const { conversation: c, post } = await replies(own, 'hours')
     const first = (await post('2026-03-01T10:05:00.000Z', 100)).data!
     await post('2026-03-01T10:50:00.000Z', 200) // same hour, another quarter
     await post('2026-03-01T11:01:00.000Z', 300)
