@@ -133,7 +133,9 @@ describe('http behaviour', () => {
     expect((await api.health.ready.get()).data?.status).toBe('ready')
     await raw('/api/conversations')
     await raw('/api/conversations/missing')
+    await raw('/swagger/') // a redirect its handler makes as a Response
     const metrics = await (await raw('/metrics')).text()
+    expect(metrics).toContain('http_request_duration_seconds_count{method="GET",route="/swagger",status="308"} 1')
     expect(metrics).toContain(
       'http_request_duration_seconds_count{method="GET",route="/api/conversations",status="200"} 1',
     )
