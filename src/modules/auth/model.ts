@@ -31,7 +31,9 @@ export const ApiKey = t.Object(
     name: t.String(),
     prefix: t.String({ description: 'The first characters of the key, to recognise it' }),
     created_at: Timestamp,
-    last_used_at: t.Union([Timestamp, t.Null()]),
+    last_used_at: t.Union([Timestamp, t.Null()], {
+      description: 'When the key was last used, to the minute: it moves at most once a minute',
+    }),
     revoked_at: t.Union([Timestamp, t.Null()]),
   },
   { examples: [apiKeyExample] },
