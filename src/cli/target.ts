@@ -40,6 +40,7 @@ export type Target = {
  * This machine, as the README's hook settings name it: OBSERVATORY_MACHINE_ID (sent as X-Observatory-Machine-Id),
  * none when it is unset (as the hooks then send none). The sessions an import brings are placed on it.
  */
-export function thisMachine(env: Record<string, string | undefined> = process.env): Machine | undefined {
-  return env.OBSERVATORY_MACHINE_ID ? { id: env.OBSERVATORY_MACHINE_ID, hostname: hostname() } : undefined
+export function thisMachine(): Machine | undefined {
+  const id = process.env.OBSERVATORY_MACHINE_ID
+  return id ? { id, hostname: hostname() } : undefined
 }

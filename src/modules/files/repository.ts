@@ -14,16 +14,15 @@ export function createFileRepository(db: Db) {
       .from(sources)
       .where(and(eq(sources.ownerId, row.ownerId), eq(sources.sourceKey, row.sourceKey)))
       .get()
-  const errorsOf = (row: FileRow, limit: number, offset: number, fromOffset = 0) => {
-    const source = sourceOf(row)
-    if (!source) return { rows: [], total: 0 }
-    // the source's bad lines in the bytes this record's imports read (the other uploads of its key read the rest)
-    const ofRecord = and(
-      eq(importErrors.sourceId, source.id),
+  // the source's bad lines in the bytes this record's imports read (the other uploads of its key read the rest)
+  const errorsOfRecord = (sourceId: string, row: FileRow, fromOffset: number) =>
+    and(
+      eq(importErrors.sourceId, sourceId),
       gte(importErrors.offset, Math.max(row.startOffset ?? 0, fromOffset)),
       lt(importErrors.offset, row.bytesDone),
     )
-    const rows = db
+  const errorRows = (where: ReturnType<typeof errorsOfRecord>, limit: number, offset: number) =>
+    db
       .select({
         line: importErrors.line,
         offset: importErrors.offset,
@@ -31,14 +30,11 @@ export function createFileRepository(db: Db) {
         message: importErrors.message,
       })
       .from(importErrors)
-      .where(ofRecord)
+      .where(where)
       .orderBy(asc(importErrors.line))
       .limit(limit)
       .offset(offset)
       .all()
-    const total = db.select({ n: count() }).from(importErrors).where(ofRecord).get()?.n ?? 0
-    return { rows, total }
-  }
   return {
     async insert(row: typeof files.$inferInsert) {
       return db.insert(files).values(row).returning().get()
@@ -91,27 +87,41 @@ export function createFileRepository(db: Db) {
         .get()
       return row !== undefined
     },
+    /** The record's bad lines (a page of them, and how many there are), from `fromOffset` on. */
     async errors(row: FileRow, limit: number, offset: number, fromOffset = 0) {
-      return errorsOf(row, limit, offset, fromOffset)
-    },
-    /** The conversations the record's file added messages to (those its lines are exported with). */
-    async conversationsOf(row: FileRow) {
       const source = sourceOf(row)
-      if (!source) return []
-      return db
-        .select({ id: conversationSources.conversationId })
-        .from(conversationSources)
-        .innerJoin(conversations, eq(conversations.id, conversationSources.conversationId))
-        .where(
-          and(
-            eq(conversationSources.sourceId, source.id),
-            eq(conversationSources.inExport, true),
-            eq(conversations.ownerId, row.ownerId),
-          ),
-        )
-        .orderBy(asc(conversationSources.conversationId))
-        .all()
-        .map((r) => r.id)
+      if (!source) return { rows: [], total: 0 }
+      const where = errorsOfRecord(source.id, row, fromOffset)
+      return {
+        rows: errorRows(where, limit, offset),
+        total: db.select({ n: count() }).from(importErrors).where(where).get()?.n ?? 0,
+      }
+    },
+    /**
+     * What a record shows beside its own columns: its first bad lines, and the conversations its file added messages
+     * to (those its lines are exported with; none while the record has added none).
+     */
+    async detailsOf(row: FileRow, firstErrors: number) {
+      const source = sourceOf(row)
+      if (!source) return { firstErrors: [], conversationIds: [] }
+      const conversationIds =
+        row.messagesAdded > 0
+          ? db
+              .select({ id: conversationSources.conversationId })
+              .from(conversationSources)
+              .innerJoin(conversations, eq(conversations.id, conversationSources.conversationId))
+              .where(
+                and(
+                  eq(conversationSources.sourceId, source.id),
+                  eq(conversationSources.inExport, true),
+                  eq(conversations.ownerId, row.ownerId),
+                ),
+              )
+              .orderBy(asc(conversationSources.conversationId))
+              .all()
+              .map((r) => r.id)
+          : []
+      return { firstErrors: errorRows(errorsOfRecord(source.id, row, 0), firstErrors, 0), conversationIds }
     },
   }
 }

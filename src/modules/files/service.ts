@@ -130,23 +130,26 @@ export function createFileService({
   // an upload cut off by a crash left its `.part` behind: nothing will ever finish it
   if (existsSync(uploadsDir))
     for (const name of readdirSync(uploadsDir)) if (name.endsWith('.part')) rmSync(join(uploadsDir, name))
-  const toFile = async (r: FileRow): Promise<FileDto> => ({
-    id: r.id,
-    name: r.name,
-    size: r.size,
-    status: r.status,
-    bytes_done: r.bytesDone,
-    lines_done: r.linesDone,
-    messages_added: r.messagesAdded,
-    tool_calls_added: r.toolCallsAdded,
-    lines_skipped: r.linesSkipped,
-    conversation_ids: r.messagesAdded > 0 ? await repo.conversationsOf(r) : [],
-    error: r.error,
-    first_errors: (await repo.errors(r, FIRST_ERRORS, 0)).rows,
-    created_at: iso(r.createdAt),
-    updated_at: iso(r.updatedAt),
-    finished_at: isoOrNull(r.finishedAt),
-  })
+  const toFile = async (r: FileRow): Promise<FileDto> => {
+    const details = await repo.detailsOf(r, FIRST_ERRORS)
+    return {
+      id: r.id,
+      name: r.name,
+      size: r.size,
+      status: r.status,
+      bytes_done: r.bytesDone,
+      lines_done: r.linesDone,
+      messages_added: r.messagesAdded,
+      tool_calls_added: r.toolCallsAdded,
+      lines_skipped: r.linesSkipped,
+      conversation_ids: details.conversationIds,
+      error: r.error,
+      first_errors: details.firstErrors,
+      created_at: iso(r.createdAt),
+      updated_at: iso(r.updatedAt),
+      finished_at: isoOrNull(r.finishedAt),
+    }
+  }
   const require = async (actor: Actor, id: string) => {
     const row = await repo.find(ownerScope(actor), id)
     if (!row) throw notFound('file')
