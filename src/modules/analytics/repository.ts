@@ -1,4 +1,4 @@
-import { type SQL, sql } from 'drizzle-orm'
+import { sql } from 'drizzle-orm'
 import { type Db, firstRow } from '../../db/client'
 import { DAY_MS, HOUR_MS } from './time'
 
@@ -153,20 +153,31 @@ export function createAnalyticsRepository(db: Db) {
         (d) => (firstDay === undefined || d >= firstDay) && (endDay === undefined || d < endDay),
       )
       const moved = movedTimes(by.day, whole)
-      const noon = (bucket: SQL) => sql`${bucket} / ${DAY_BUCKETS} * ${DAY_BUCKETS} + ${NOON}`
-      const negated = sql`-input_tokens, -output_tokens, -cache_creation_tokens, -cache_read_tokens, -cost_usd`
-      const hours = sql`${own(f)} AND hour IN (SELECT value FROM json_each(${JSON.stringify(moved.hours)}))`
-      const buckets = sql`${own(f)} AND bucket IN (SELECT value FROM json_each(${JSON.stringify(moved.buckets)}))`
-      if (moved.hours.length)
-        sources.push(
-          sql`SELECT hour * ${HOUR_BUCKETS}, model, ${sums}, NULL FROM usage_hourly WHERE ${hours}`,
-          sql`SELECT ${noon(sql`hour * ${HOUR_BUCKETS}`)}, model, ${negated}, NULL FROM usage_hourly WHERE ${hours}`,
-        )
-      if (moved.buckets.length)
-        sources.push(
-          sql`SELECT bucket, model, ${sums}, NULL FROM usage_rollup WHERE ${buckets}`,
-          sql`SELECT ${noon(sql`bucket`)}, model, ${negated}, NULL FROM usage_rollup WHERE ${buckets}`,
-        )
+      const times = [
+        moved.hours.length
+          ? sql`SELECT hour * ${HOUR_BUCKETS} AS bucket, model, ${sums} FROM usage_hourly
+              WHERE ${own(f)} AND hour IN (SELECT value FROM json_each(${JSON.stringify(moved.hours)}))`
+          : undefined,
+        moved.buckets.length
+          ? sql`SELECT bucket, model, ${sums} FROM usage_rollup
+              WHERE ${own(f)} AND bucket IN (SELECT value FROM json_each(${JSON.stringify(moved.buckets)}))`
+          : undefined,
+      ].filter((s) => s !== undefined)
+      // summed per (local day, UTC day, model) first, then each sum put in its local day and taken out of its noon's
+      // (CROSS JOIN keeps the sums the outer loop, so they are made once, not once per sign)
+      if (times.length)
+        sources.push(sql`
+          SELECT CASE s.sign WHEN 1 THEN m.bucket ELSE m.noon END, m.model, s.sign * m.input_tokens,
+            s.sign * m.output_tokens, s.sign * m.cache_creation_tokens, s.sign * m.cache_read_tokens,
+            s.sign * m.cost_usd, NULL
+          FROM (
+            SELECT min(u.bucket) AS bucket, u.bucket / ${DAY_BUCKETS} * ${DAY_BUCKETS} + ${NOON} AS noon, u.model,
+              sum(u.input_tokens) AS input_tokens, sum(u.output_tokens) AS output_tokens,
+              sum(u.cache_creation_tokens) AS cache_creation_tokens, sum(u.cache_read_tokens) AS cache_read_tokens,
+              sum(u.cost_usd) AS cost_usd
+            FROM (${sql.join(times, sql` UNION ALL `)}) u
+            GROUP BY ${localDay(by.day)}, noon, u.model
+          ) m CROSS JOIN (SELECT 1 AS sign UNION ALL SELECT -1) s`)
     }
     return sql.join(sources, sql` UNION ALL `)
   }
