@@ -106,7 +106,16 @@ export const conversations = sqliteTable(
     index('conversations_owner_started_idx').on(c.ownerId, c.startedAt, c.id),
     index('conversations_updated_idx').on(c.updatedAt, c.id),
     index('conversations_project_idx').on(c.projectPath, c.updatedAt),
-    index('conversations_workspace_started_idx').on(c.workspaceId, c.startedAt),
+    // covers a project's hierarchy: each workspace's latest sessions are read from the index alone
+    index('conversations_workspace_sessions_idx').on(
+      c.workspaceId,
+      c.startedAt,
+      c.id,
+      c.title,
+      c.endedAt,
+      c.messageCount,
+      c.eventCount,
+    ),
   ],
 )
 

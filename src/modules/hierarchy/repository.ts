@@ -112,8 +112,9 @@ export function createHierarchyRepository(db: Db) {
     },
     /**
      * The hierarchy under a project in two queries, whatever its size: workspaces with their machines and session
-     * counts; each workspace's latest sessions (a range of conversations_workspace_started_idx, perWorkspace of them, more
-     * only when several started at the same millisecond) with their event counts.
+     * counts; each workspace's latest sessions with their event counts (a range of conversations_workspace_sessions_idx,
+     * read from the index alone: perWorkspace of them, more only when several started at the same millisecond), in no
+     * particular order.
      */
     async hierarchy(projectId: string, perWorkspace: number) {
       const spaces = db
@@ -141,8 +142,7 @@ export function createHierarchyRepository(db: Db) {
         -- from the workspace's perWorkspace-th newest start on: a range of the index, no per-workspace sort
         WHERE w.project_id = ${projectId} AND ${perWorkspace} > 0 AND c.started_at >= coalesce(
           (SELECT x.started_at FROM conversations x WHERE x.workspace_id = w.id
-           ORDER BY x.started_at DESC LIMIT 1 OFFSET ${perWorkspace - 1}), ${Number.MIN_SAFE_INTEGER})
-        ORDER BY c.started_at DESC, c.id`)
+           ORDER BY x.started_at DESC LIMIT 1 OFFSET ${perWorkspace - 1}), ${Number.MIN_SAFE_INTEGER})`)
       return { spaces, sessions }
     },
   }

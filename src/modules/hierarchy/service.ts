@@ -157,7 +157,10 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
       const project = await repo.findProject(projectId, ownerScope(actor))
       if (!project) throw notFound('project')
       const { spaces, sessions } = await repo.hierarchy(projectId, q.sessions_per_workspace ?? 10)
+      // each workspace's sessions newest first (sorted here, a few at a time, rather than all at once in SQL)
       const sessionsOf = Map.groupBy(sessions, (s) => s.workspace_id)
+      for (const list of sessionsOf.values())
+        list.sort((a, b) => b.started_at - a.started_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       const byMachine = new Map<
         string | null,
         { machine: ReturnType<typeof toMachine> | null; workspaces: unknown[] }

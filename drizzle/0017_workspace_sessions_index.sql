@@ -1,0 +1,2 @@
+DROP INDEX `conversations_workspace_started_idx`;--> statement-breakpoint
+CREATE INDEX `conversations_workspace_sessions_idx` ON `conversations` (`workspace_id`,`started_at`,`id`,`title`,`ended_at`,`message_count`,`event_count`);
