@@ -25,11 +25,22 @@ async function start() {
   const db = openDatabase(config.dbPath)
   runMigrations(db)
   const checkpointer = config.dbPath === ':memory:' ? null : await startCheckpointer(db, config.dbPath)
-  const app = createApp({ config, db, logger, pricing: createPricing(config.prices) }).listen({
-    port: config.port,
-    hostname: config.host,
-    maxRequestBodySize: Math.max(config.maxBodyBytes, config.maxUploadBytes + MULTIPART_SLACK),
-  })
+  const app = createApp({ config, db, logger, pricing: createPricing(config.prices) })
+  try {
+    app.listen({
+      port: config.port,
+      hostname: config.host,
+      maxRequestBodySize: Math.max(config.maxBodyBytes, config.maxUploadBytes + MULTIPART_SLACK),
+      // Elysia asks for SO_REUSEPORT: a second server on the port would then silently take half the requests
+      reusePort: false,
+    })
+  } catch (e) {
+    console.error(`observatory: cannot listen on ${config.host}:${config.port}: ${(e as Error).message}`)
+    await app.shutdown()
+    await checkpointer?.stop()
+    closeDatabase(db)
+    process.exit(1)
+  }
   logger.info({ url: app.server?.url.href, db: config.dbPath }, 'observatory listening')
 
   let stopping = false

@@ -16,6 +16,8 @@ describe('git remote normalisation', () => {
       'ssh://git@github.com/ada/shop.git',
       'ssh://git@github.com:22/ada/shop',
       'git://github.com/ada/shop.git',
+      'https://github.com/ada/shop.GIT',
+      'https://github.com/%61da/shop',
     ])
       expect({ url, n: normalizeRemote(url) }).toEqual({
         url,
@@ -36,6 +38,8 @@ describe('git remote normalisation', () => {
       ['https://github.com/ada', 'owner and a repository'],
       ['ftp://host/a/b', 'not a git transport'],
       ['https://github.com/ada/sh op', 'characters'],
+      ['https://github.com/a%2Fb/c', 'characters'],
+      ['http://github.com/%ZZ/b', 'malformed %-escape'],
     ] as const)
       expect(() => normalizeRemote(url)).toThrow(why)
   })
@@ -459,6 +463,52 @@ describe('Claude Code hooks', () => {
     )
     expect(odd.status).toBe(200)
   })
+  it('follows a workspace into the project its remote names, and never makes anything for another account', async () => {
+    const { app, alice, user } = await makeApp()
+    const key = (await alice.api.api.auth['api-keys'].post({ name: 'hooks' })).data!.key
+    const send = (p: Record<string, unknown>, k = key) =>
+      app.handle(
+        new Request(
+          'http://localhost/api/hooks/claude-code',
+          json('POST', p, { 'x-api-key': k, 'x-observatory-machine-id': 'laptop-1' }),
+        ),
+      )
+    await send(hook('SessionStart', { source: 'startup' }))
+    const first = (await alice.api.api.sessions({ id: 'hook-session' }).events.get({ query: {} })).data!.items[0]!
+    const workspaceId = first.workspace_id!
+    // the client tells the workspace's remote: the workspace moves to that repository's project
+    const moved = (
+      await alice.api.api.workspaces.post({
+        workspace_id: workspaceId,
+        path: '/src/shop',
+        git_remote: 'git@github.com:ada/shop.git',
+      })
+    ).data!
+    expect(moved.project_id).not.toBe(first.project_id)
+    // the next hooks land there, and do not take the workspace back to the folder's project
+    await send(hook('UserPromptSubmit', { prompt: 'and now?' }))
+    await send(hook('Stop', { stop_hook_active: false }))
+    const after = (await alice.api.api.sessions({ id: 'hook-session' }).events.get({ query: {} })).data!.items
+    expect(after.map((e) => [e.type, e.workspace_id, e.project_id])).toEqual([
+      ['SessionStart', workspaceId, first.project_id],
+      ['UserPromptSubmit', workspaceId, moved.project_id],
+      ['Stop', workspaceId, moved.project_id],
+    ])
+    expect((await alice.api.api.workspaces({ id: workspaceId }).get()).data?.project.key).toBe(
+      'https://github.com/ada/shop',
+    )
+    const listed = await alice.api.api.projects({ id: moved.project_id }).events.get({ query: {} })
+    expect(listed.data?.total).toBe(2)
+
+    // another account's hook on alice's session is kept, unlinked, and makes bob no machine, project or workspace
+    const bob = await user('bob')
+    const bobKey = (await bob.api.api.auth['api-keys'].post({ name: 'hooks' })).data!.key
+    expect((await send(hook('Stop', { cwd: '/home/bob/app' }), bobKey)).status).toBe(200)
+    const theirs = (await bob.api.api.sessions({ id: 'hook-session' }).events.get({ query: {} })).data!
+    expect(theirs.items.map((e) => [e.type, e.workspace_id, e.project_id])).toEqual([['Stop', null, null]])
+    expect((await bob.api.api.projects.get({ query: {} })).data?.total).toBe(0)
+    expect((await bob.api.api.machines.get({ query: {} })).data?.total).toBe(0)
+  })
 })
 
 describe('batch events', () => {
@@ -505,6 +555,30 @@ describe('batch events', () => {
     const theirs = await bob.api.api.events.post({ events: [{ event_id: 'mine', type: 't' }] })
     expect(theirs.data?.created).toBe(1) // event ids are per account
     expect((await bob.api.api.sessions({ id: 's-x' }).events.get({ query: {} })).status).toBe(404)
+  })
+
+  it('places an event that names only its session where the session ran, and lists a session known only by events', async () => {
+    const { api } = await makeApp()
+    const w = (await api.api.workspaces.post({ workspace_id: 'w-ci', path: '/src/ci' })).data!
+    await api.api.sessions.post({ session_id: 's-placed', workspace_id: 'w-ci' })
+    const batch = await api.api.events.post({
+      events: [
+        { event_id: 'placed', type: 'ci.build', session_id: 's-placed' },
+        { event_id: 'loose', type: 'ci.build', session_id: 'ci-1' },
+        { event_id: 'loose-2', type: 'ci.test', session_id: 'ci-1' },
+      ],
+    })
+    expect(batch.data?.created).toBe(3)
+    const inProject = await api.api.projects({ id: w.project_id }).events.get({ query: { type: 'ci.build' } })
+    expect(inProject.data?.items.map((e) => [e.event_id, e.workspace_id])).toEqual([['placed', 'w-ci']])
+    // no conversation is named ci-1: its events are still the caller's to read
+    const loose = await api.api.sessions({ id: 'ci-1' }).events.get({ query: {} })
+    expect(loose.data?.items.map((e) => [e.event_id, e.project_id])).toEqual([
+      ['loose', null],
+      ['loose-2', null],
+    ])
+    expect((await api.api.sessions({ id: 'ci-1' }).events.get({ query: { type: 'none' } })).data?.total).toBe(0)
+    expect((await api.api.sessions({ id: 'ci-2' }).events.get({ query: {} })).status).toBe(404)
   })
 })
 

@@ -97,6 +97,24 @@ describe('the real server', () => {
     }
   })
 
+  it('refuses a port another server holds, instead of sharing its requests', async () => {
+    const first = await startServer({ DATA_DIR: join(dir, 'port-1') })
+    try {
+      const port = new URL(first.url).port
+      const second = Bun.spawn([process.execPath, entry], {
+        env: { ...process.env, PORT: port, HOST: '127.0.0.1', DATA_DIR: join(dir, 'port-2') },
+        stdout: 'pipe',
+        stderr: 'pipe',
+      })
+      expect(await second.exited).toBe(1)
+      expect(await new Response(second.stderr).text()).toContain(`cannot listen on 127.0.0.1:${port}`)
+      expect((await fetch(`${first.url}/health`)).status).toBe(200)
+    } finally {
+      first.proc.kill('SIGTERM')
+      await first.proc.exited
+    }
+  })
+
   it('exits 1 naming the variable when the configuration is bad', async () => {
     const proc = Bun.spawn([process.execPath, entry], {
       env: { ...process.env, PORT: 'eighty', DATA_DIR: join(dir, 'bad') },

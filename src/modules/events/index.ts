@@ -1,5 +1,5 @@
 import { Elysia } from 'elysia'
-import { ErrorBody } from '../../lib/errors'
+import { AppError, ErrorBody, notFound } from '../../lib/errors'
 import { IdParams, SECURITY } from '../../lib/models'
 import type { AuthGuard } from '../auth/guard'
 import type { ConversationService } from '../conversations/service'
@@ -77,8 +77,13 @@ export const eventsModule = ({ events, hierarchy, conversations, guard }: Deps) 
     .get(
       '/sessions/:id/events',
       async ({ user, params, query }) => {
-        // the session's owner's events only: another account may have posted to the same session id
-        const owner = await conversations.ownerOf(user, params.id)
+        // the session's owner's events only: another account may have posted to the same session id. Events of a
+        // session with no conversation (none yet, or one the caller cannot see) are the caller's own.
+        const owner = await conversations.ownerOf(user, params.id).catch((e: unknown) => {
+          if (e instanceof AppError && e.status === 404) return undefined
+          throw e
+        })
+        if (owner === undefined && !(await events.hasSession(user, params.id))) throw notFound('session')
         return events.list(user, { ...filterOf(query), sessionId: params.id }, query.limit, query.offset, owner)
       },
       {

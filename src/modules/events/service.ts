@@ -150,11 +150,18 @@ export function createEventService({
           }
           continue
         }
+        // placed by the workspace it names, else by where its session ran
+        const key = item.workspace_id ? `workspace:${item.workspace_id}` : item.session_id && `session:${item.session_id}`
         let placement: Placement | null = null
-        if (item.workspace_id) {
-          if (!placements.has(item.workspace_id))
-            placements.set(item.workspace_id, await hierarchy.placementOf(actor.id, item.workspace_id))
-          placement = placements.get(item.workspace_id) ?? null
+        if (key) {
+          if (!placements.has(key))
+            placements.set(
+              key,
+              item.workspace_id
+                ? await hierarchy.placementOf(actor.id, item.workspace_id)
+                : await hierarchy.placementOfOwnSession(actor.id, item.session_id as string),
+            )
+          placement = placements.get(key) ?? null
         }
         rows.push({
           index,
@@ -184,6 +191,10 @@ export function createEventService({
       return { created: count('created'), duplicates: count('duplicate'), errors: count('error'), results }
     },
 
+    /** Whether the actor may see any event of this session id (an admin: anyone's). */
+    async hasSession(actor: Actor, sessionId: string) {
+      return (await repo.list({ ownerId: ownerScope(actor), sessionId }, 1, 0)).total > 0
+    },
     /** Events the actor may see (an admin: everyone's), or those of `owner` when given (a session's owner). */
     async list(actor: Actor, f: Omit<EventFilter, 'ownerId'>, limit = 50, offset = 0, owner?: string) {
       const { rows, total } = await repo.list({ ...f, ownerId: owner ?? ownerScope(actor) }, limit, offset)

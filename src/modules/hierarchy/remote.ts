@@ -16,6 +16,8 @@ export function normalizeRemote(input: string): Remote {
   const trimmed = input.trim()
   let host: string
   let path: string
+  // a URL's path is %-escaped; an scp-like path (host:owner/repo) is taken as written
+  let escaped = false
   const scp = trimmed.match(/^(?:[\w.-]+@)?([\w.-]+):(?!\/\/)(.+)$/)
   if (scp && !/^[a-z][\w+.-]*:\/\//i.test(trimmed)) {
     host = scp[1] as string
@@ -30,12 +32,20 @@ export function normalizeRemote(input: string): Remote {
     if (!['https:', 'http:', 'ssh:', 'git:', 'git+ssh:', 'ssh+git:'].includes(url.protocol))
       throw notARepository(input, `scheme ${url.protocol} is not a git transport`)
     host = url.hostname
-    path = decodeURIComponent(url.pathname)
+    path = url.pathname
+    escaped = true
   }
-  const parts = path
-    .replace(/\.git\/?$/, '')
-    .split('/')
-    .filter(Boolean)
+  // each segment decoded alone, so an escaped slash (%2F) stays inside its segment and is refused with it
+  let parts: string[]
+  try {
+    parts = path
+      .replace(/\.git\/?$/i, '')
+      .split('/')
+      .filter(Boolean)
+      .map((p) => (escaped ? decodeURIComponent(p) : p))
+  } catch {
+    throw notARepository(input, 'the path has a malformed %-escape')
+  }
   if (!host || !/^[\w.-]+$/.test(host)) throw notARepository(input, 'no host')
   if (parts.length < 2) throw notARepository(input, 'the path needs an owner and a repository (owner/repo)')
   if (parts.some((p) => p === '.' || p === '..' || !/^[\w.@~+-]+$/.test(p)))

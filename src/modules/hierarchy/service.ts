@@ -73,7 +73,9 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
     const before = await repo.findWorkspace(w.workspace_id)
     if (before && before.ownerId !== ownerId) throw conflict(`workspace ${w.workspace_id} belongs to another account`)
     const now = Date.now()
-    const project = await repo.upsertProject({
+    // a workspace upserted without its remote (a hook's, or a client that did not send it) keeps its repository
+    const kept = !remote && before ? await repo.findProject(before.projectId, null) : undefined
+    const project = kept?.remoteUrl ? kept : await repo.upsertProject({
       id: Bun.randomUUIDv7(),
       ownerId,
       key: remote ? remote.url : `path:${w.path}`,
@@ -134,7 +136,13 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
         workspaces: (await repo.workspacesOfMachine(machine.ownerId, id)).map(toWorkspace),
       }
     },
-    upsertWorkspace: (actor: Actor, w: WorkspaceUpsert) => upsertWorkspace(actor.id, w),
+    async upsertWorkspace(actor: Actor, w: WorkspaceUpsert) {
+      const result = await upsertWorkspace(actor.id, w)
+      // the placements hooks remember may name this workspace's former project or machine
+      placements.clear()
+      sessions.clear()
+      return result
+    },
     async getWorkspace(actor: Actor, id: string) {
       const workspace = await repo.findWorkspace(id)
       if (!workspace || !visible(actor, workspace)) throw notFound('workspace')
@@ -216,9 +224,11 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
       // the machine header, and those without it must not split the session into a machineless workspace.
       let current = sessions.get(sessionKey)
       if (!current) {
-        const linked = await workspaceOfSession(p.sessionId)
-        if (linked?.ownerId === ownerId)
-          current = { path: linked.workspace.path, placement: placementIn(linked.workspace) }
+        const session = await conversations.placementOf(p.sessionId)
+        // another account's session: refused before a machine or workspace is made for it
+        if (session && session.ownerId !== ownerId) throw conflict(`session ${p.sessionId} belongs to another account`)
+        const workspace = session?.workspaceId ? await repo.findWorkspace(session.workspaceId) : undefined
+        if (workspace) current = { path: workspace.path, placement: placementIn(workspace) }
       }
       const stays = current?.path === p.cwd && (!p.machineId || current.placement.machineId === p.machineId)
       let placement = stays ? current?.placement : placements.get(key)
@@ -245,6 +255,11 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
     async placementOfSession(sessionId: string) {
       const linked = await workspaceOfSession(sessionId)
       return linked ? placementIn(linked.workspace) : null
+    },
+    /** Where one of the owner's sessions ran, for events that name only their session. */
+    async placementOfOwnSession(ownerId: string, sessionId: string): Promise<Placement | null> {
+      const linked = await workspaceOfSession(sessionId)
+      return linked?.ownerId === ownerId ? placementIn(linked.workspace) : null
     },
     /** The workspace's placement, for events that name a workspace. */
     async placementOf(ownerId: string, workspaceId: string): Promise<Placement | null> {
