@@ -2,7 +2,9 @@ import { describe, expect, it } from 'bun:test'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
-import { SEARCH_WINDOW } from '../src/modules/search/repository'
+import type { SQL } from 'drizzle-orm'
+import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core'
+import { createSearchRepository, SEARCH_WINDOW } from '../src/modules/search/repository'
 import { expectedBy, expectedResponses, fixtureFiles } from './fixture-expectations'
 import { countRows, errorOf, makeApp } from './helpers'
 
@@ -666,6 +668,35 @@ describe('search', () => {
     const sidechains = (await ctx.api.api.search.get({ query: { q: 'opentelemetry', include_sidechains: true } })).data!
     const main = (await ctx.api.api.search.get({ query: { q: 'opentelemetry' } })).data!
     expect(sidechains.total).toBeGreaterThan(main.total)
+  })
+
+  it('lets the full-text match lead every statement, whatever the filters', async () => {
+    // led by an index on a filter (a date range, the owner), SQLite would run the MATCH once per message in range
+    const statements: { sql: string; params: unknown[] }[] = []
+    const db = ctx.db
+    const dialect = new SQLiteSyncDialect()
+    const watched = new Proxy(db, {
+      get: (target, key) =>
+        key === 'all'
+          ? (query: SQL) => {
+              statements.push(dialect.sqlToQuery(query))
+              return target.all(query)
+            }
+          : Reflect.get(target, key),
+    })
+    const repo = createSearchRepository(watched)
+    for (const filter of [{ from: 0, to: Date.now() }, { tool: 'Bash' }, { role: 'user', model: 'claude-opus-4-6' }])
+      for (const match of ['"the"', '"nowhere-to-be-found"'])
+        await repo.search({ match, ownerId: ctx.alice.id, includeSidechains: false, ...filter }, 10, 0)
+    expect(statements.length).toBeGreaterThanOrEqual(9) // ranked and details, or ranked and a count
+    for (const s of statements) {
+      const plan = db.$client.query(`EXPLAIN QUERY PLAN ${s.sql}`).all(...(s.params as never[])) as { detail: string }[]
+      const leading = plan.map((p) => p.detail).find((d) => /^(SCAN|SEARCH) /.test(d))
+      expect({ sql: s.sql.slice(0, 80), leading }).toEqual({
+        sql: s.sql.slice(0, 80),
+        leading: expect.stringMatching(/^SCAN messages_fts VIRTUAL TABLE/),
+      })
+    }
   })
 
   it("searches only the caller's messages", async () => {

@@ -32,7 +32,11 @@ export const SEARCH_WINDOW = 1000
 export const MARK_OPEN = '\u0002'
 export const MARK_CLOSE = '\u0003'
 
-/** FTS5 queries over messages_fts; `match` is always a query built by toFtsQuery, never raw input. */
+/**
+ * FTS5 queries over messages_fts; `match` is always a query built by toFtsQuery, never raw input. The full-text match
+ * always drives (CROSS JOIN fixes the join order): led by an index on a filter instead (a date range, an owner),
+ * SQLite would run the MATCH once per message in the range.
+ */
 export function createSearchRepository(db: Db) {
   const where = (f: SearchFilter) =>
     sql.join(
@@ -64,7 +68,7 @@ export function createSearchRepository(db: Db) {
         WITH hits AS MATERIALIZED (
           SELECT messages_fts.rowid AS seq, bm25(messages_fts) AS rank
           FROM messages_fts
-          JOIN messages m ON m.seq = messages_fts.rowid
+          CROSS JOIN messages m ON m.seq = messages_fts.rowid
           ${f.projectPath !== undefined ? sql`JOIN conversations c ON c.id = m.conversation_id` : sql``}
           WHERE ${condition}
           ORDER BY messages_fts.rowid DESC
@@ -76,7 +80,7 @@ export function createSearchRepository(db: Db) {
       if (ranked.length === 0) {
         const any = firstRow<{ n: number }>(
           db,
-          sql`SELECT count(*) AS n FROM (SELECT 1 FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid
+          sql`SELECT count(*) AS n FROM (SELECT 1 FROM messages_fts CROSS JOIN messages m ON m.seq = messages_fts.rowid
             ${f.projectPath !== undefined ? sql`JOIN conversations c ON c.id = m.conversation_id` : sql``}
             WHERE ${condition} LIMIT ${SEARCH_WINDOW + 1})`,
         )
@@ -89,7 +93,7 @@ export function createSearchRepository(db: Db) {
         SELECT messages_fts.rowid AS seq, m.id AS message_id, m.conversation_id, c.title AS conversation_title, m.role,
                m.model, m.timestamp, snippet(messages_fts, 0, ${MARK_OPEN}, ${MARK_CLOSE}, '…', 24) AS snippet
         FROM messages_fts
-        JOIN messages m ON m.seq = messages_fts.rowid
+        CROSS JOIN messages m ON m.seq = messages_fts.rowid
         JOIN conversations c ON c.id = m.conversation_id
         WHERE messages_fts MATCH ${f.match}
           AND messages_fts.rowid BETWEEN ${Math.min(...seqs)} AND ${Math.max(...seqs)}
