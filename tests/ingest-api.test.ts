@@ -466,18 +466,39 @@ describe('transcript import through the API', () => {
     for (const earlier of [first.id, second.id]) expect(await errorsOf(earlier)).toEqual([])
   })
 
-  it('reads a rewritten file again from the start, safely', async () => {
-    const { api, db } = await makeApp()
+  it('reads a rewritten file again from the start, keeping what its earlier version gave', async () => {
+    const { api, db, raw } = await makeApp()
     const path = join(tmp, 'rewritten.jsonl')
-    writeFileSync(path, readFileSync(join(FIXTURES, 'spotter', 'short.jsonl')))
-    const first = await upload(api, path, 'same-key')
+    const short = join(FIXTURES, 'spotter', 'short.jsonl')
     const heavy = join(FIXTURES, 'spotter', 'tool_heavy.jsonl')
+    writeFileSync(path, readFileSync(short))
+    const first = await upload(api, path, 'same-key')
     writeFileSync(path, readFileSync(heavy))
     const second = await upload(api, path, 'same-key')
-    const want = expectedLines([heavy]).perFile[0]!
-    expect(second).toMatchObject({ status: 'completed', lines_done: want.lines, messages_added: want.added })
-    expect(countRows(db, 'messages')).toBe(first.messages_added + want.added)
-    expect(countRows(db, 'raw_lines')).toBe(want.lines)
+    const [was, now] = expectedLines([short, heavy]).perFile
+    if (!was || !now) throw new Error('two files expected')
+    expect(second).toMatchObject({ status: 'completed', lines_done: now.lines, messages_added: now.added })
+    expect(countRows(db, 'messages')).toBe(first.messages_added + now.added)
+    // both versions' lines are kept: the earlier one's session still exports byte for byte
+    expect(countRows(db, 'raw_lines')).toBe(was.lines + now.lines)
+    const [earlier] = first.conversation_ids
+    expect(first.conversation_ids).toHaveLength(1)
+    expect(await (await raw(`/api/conversations/${earlier}/export?format=jsonl`)).text()).toBe(
+      readFileSync(short, 'utf8'),
+    )
+    expect(second.conversation_ids).not.toContain(earlier)
+    expect(second.conversation_ids).toHaveLength(1)
+    expect(await (await raw(`/api/conversations/${second.conversation_ids[0]}/export?format=jsonl`)).text()).toBe(
+      readFileSync(heavy, 'utf8'),
+    )
+    // the key now stands for the new version: sending it again adds nothing
+    await upload(api, path, 'same-key')
+    expect([countRows(db, 'messages'), countRows(db, 'raw_lines')]).toEqual([
+      first.messages_added + now.added,
+      was.lines + now.lines,
+    ])
+    const overview = await api.api.analytics.overview.get({ query: {} })
+    expect(overview.data?.files).toBe(1)
   })
 
   it('reports each bad line with its number, offset and reason, imports the rest, and leaves a truncated tail for later', async () => {

@@ -306,8 +306,8 @@ describe('import storage', () => {
     expect(before.size).toBeGreaterThan(1000)
     for (const [id, content] of before) expect({ id, content }).toEqual({ id, content: expected.get(id) })
 
-    // the main session file is rewritten (another session's lines under the same key): its old lines are forgotten,
-    // and the messages they gave keep their content
+    // the main session file is rewritten (another session's lines under the same key): its old lines are kept, set
+    // aside with the version they came in, and the messages they gave still read their content from them
     const main = join(tmp, 'rewritten.jsonl')
     writeFileSync(main, readFileSync(join(FIXTURES, 'spotter', 'short.jsonl')))
     const key = join(FIXTURES, 'spotter', 'ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl')
@@ -315,10 +315,11 @@ describe('import storage', () => {
       pricing: createPricing({}),
     }).importFile({ ownerId, path: main, sourceKey: key, displayName: 'rewritten' })
     expect(rewritten).toBe(true)
-    const detached = db.$client
-      .query(`SELECT count(*) AS n FROM messages WHERE content IS NOT NULL AND raw_source_id IS NULL`)
-      .get() as { n: number }
-    expect(detached.n).toBeGreaterThan(100)
+    const versions = db.$client
+      .query('SELECT count(*) AS n, count(replaced_at) AS replaced FROM sources WHERE source_key = ?')
+      .get(key) as { n: number; replaced: number }
+    expect(versions).toEqual({ n: 2, replaced: 1 })
+    expect(stored.n).toBe(0)
     expect(await served()).toEqual(before)
   })
 })

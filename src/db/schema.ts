@@ -214,10 +214,16 @@ export const sources = sqliteTable(
     linesDone: integer('lines_done').notNull().default(0),
     /** SHA-256 of the length and the first and last 64 KiB of what was imported: tells an append from a rewrite */
     prefixHash: text('prefix_hash'),
+    /**
+     * when the file was found rewritten (its start changed): this version keeps its lines for the exports of its
+     * sessions, and the key's next import starts a new source
+     */
+    replacedAt: integer('replaced_at'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
-  (s) => [uniqueIndex('sources_owner_key_idx').on(s.ownerId, s.sourceKey)],
+  // one current source per key; replaced versions share it
+  (s) => [uniqueIndex('sources_owner_key_idx').on(s.ownerId, s.sourceKey).where(sql`${s.replacedAt} IS NULL`)],
 )
 
 /** Every line of every source, byte for byte (terminator included), so a session can be exported exactly. */

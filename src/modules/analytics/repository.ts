@@ -291,7 +291,7 @@ export function createAnalyticsRepository(db: Db) {
         SELECT (SELECT count(*) FROM conversations c WHERE ${own('c')}) AS conversations,
                (SELECT count(*) FROM messages m WHERE ${own('m')}) AS messages,
                (SELECT count(*) FROM tool_calls t WHERE ${own('t')}) AS tool_calls,
-               (SELECT count(*) FROM sources s WHERE ${own('s')}) AS files`,
+               (SELECT count(*) FROM sources s WHERE ${own('s')} AND s.replaced_at IS NULL) AS files`,
       )
       const tokens = firstRow<Omit<UsageRow, 'key' | 'label' | 'model'>>(
         db,

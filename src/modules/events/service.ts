@@ -151,7 +151,9 @@ export function createEventService({
           continue
         }
         // placed by the workspace it names, else by where its session ran
-        const key = item.workspace_id ? `workspace:${item.workspace_id}` : item.session_id && `session:${item.session_id}`
+        const key = item.workspace_id
+          ? `workspace:${item.workspace_id}`
+          : item.session_id && `session:${item.session_id}`
         let placement: Placement | null = null
         if (key) {
           if (!placements.has(key))

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gte, inArray, lt, ne, sql } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gte, inArray, isNull, lt, ne, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { conversationSources, conversations, files, importErrors, sources } from '../../db/schema'
 
@@ -12,7 +12,7 @@ export function createFileRepository(db: Db) {
     db
       .select({ id: sources.id })
       .from(sources)
-      .where(and(eq(sources.ownerId, row.ownerId), eq(sources.sourceKey, row.sourceKey)))
+      .where(and(eq(sources.ownerId, row.ownerId), eq(sources.sourceKey, row.sourceKey), isNull(sources.replacedAt)))
       .get()
   // the source's bad lines in the bytes this record's imports read (the other uploads of its key read the rest)
   const errorsOfRecord = (sourceId: string, row: FileRow, fromOffset: number) =>

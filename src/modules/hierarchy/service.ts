@@ -75,19 +75,21 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
     const now = Date.now()
     // a workspace upserted without its remote (a hook's, or a client that did not send it) keeps its repository
     const kept = !remote && before ? await repo.findProject(before.projectId, null) : undefined
-    const project = kept?.remoteUrl ? kept : await repo.upsertProject({
-      id: Bun.randomUUIDv7(),
-      ownerId,
-      key: remote ? remote.url : `path:${w.path}`,
-      name: remote ? remote.repo : basename(w.path) || w.path,
-      remoteUrl: remote?.url ?? null,
-      host: remote?.host ?? null,
-      repoOwner: remote?.owner ?? null,
-      repo: remote?.repo ?? null,
-      localPath: remote ? null : w.path,
-      createdAt: now,
-      updatedAt: now,
-    })
+    const project = kept?.remoteUrl
+      ? kept
+      : await repo.upsertProject({
+          id: Bun.randomUUIDv7(),
+          ownerId,
+          key: remote ? remote.url : `path:${w.path}`,
+          name: remote ? remote.repo : basename(w.path) || w.path,
+          remoteUrl: remote?.url ?? null,
+          host: remote?.host ?? null,
+          repoOwner: remote?.owner ?? null,
+          repo: remote?.repo ?? null,
+          localPath: remote ? null : w.path,
+          createdAt: now,
+          updatedAt: now,
+        })
     if (w.machine_id) await upsertMachine(ownerId, { machine_id: w.machine_id })
     const row = await repo.upsertWorkspace({
       id: w.workspace_id,

@@ -148,15 +148,16 @@ export function createIngestRepository(db: Db) {
   const findSourceStmt = sqlite.prepare<SourceRow, [string, string]>(
     `SELECT id, owner_id AS ownerId, source_key AS sourceKey, display_name AS displayName, bytes_done AS bytesDone,
        lines_done AS linesDone, prefix_hash AS prefixHash, created_at AS createdAt, updated_at AS updatedAt
-     FROM sources WHERE owner_id = ? AND source_key = ?`,
+     FROM sources WHERE owner_id = ? AND source_key = ? AND replaced_at IS NULL`,
   )
   const insertSource = sqlite.prepare<SourceRow, [string, string, string, string, number, number]>(
     `INSERT INTO sources (id, owner_id, source_key, display_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
      RETURNING id, owner_id AS ownerId, source_key AS sourceKey, display_name AS displayName, bytes_done AS bytesDone,
        lines_done AS linesDone, prefix_hash AS prefixHash, created_at AS createdAt, updated_at AS updatedAt`,
   )
-  const deleteRawLines = sqlite.prepare('DELETE FROM raw_lines WHERE source_id = ?')
-  const deleteErrors = sqlite.prepare('DELETE FROM import_errors WHERE source_id = ?')
+  const retire = sqlite.prepare<unknown, [number, string]>(
+    'UPDATE sources SET replaced_at = ?1, updated_at = ?1 WHERE id = ?2',
+  )
   const updateSource = sqlite.prepare<unknown, [number, number, string | null, number, string]>(
     'UPDATE sources SET bytes_done = ?, lines_done = ?, prefix_hash = ?, updated_at = ? WHERE id = ?',
   )
@@ -211,10 +212,6 @@ export function createIngestRepository(db: Db) {
   const sessionLinesPage = sqlite.prepare<{ line: number; raw: Uint8Array }, [string, number, string]>(
     `SELECT line, raw FROM raw_lines WHERE source_id = ?1 AND line > ?2 AND coalesce(${LINE_SESSION}, ?3) = ?3
      ORDER BY line LIMIT 1000`,
-  )
-  const detachContent = sqlite.prepare<unknown, [string | null, string, string, number]>(
-    `UPDATE messages SET content = ?, raw_source_id = NULL, raw_line = NULL
-     WHERE id = ? AND raw_source_id = ? AND raw_line = ?`,
   )
   // a usage moved onto or off a stored row: its conversation is recounted (rare: a response split across chunks)
   const setUsage = sqlite.prepare<{ conversationId: string }, [number, number, number, number, number, string, string]>(
@@ -527,36 +524,11 @@ export function createIngestRepository(db: Db) {
       ) as SourceRow
     },
     /**
-     * Forgets what was read of a rewritten file (its raw lines and errors); the messages it gave stay, each taking
-     * back its content from its line first (`messageOf` reads a line: the id of its message and that content).
+     * Sets a rewritten file's source aside: its lines, bad lines and links stay (the exports of its sessions keep the
+     * lines it gave them), and the key's next import starts a new source.
      */
-    async resetSource(
-      sourceId: string,
-      now: number,
-      messageOf: (raw: Uint8Array) => { id: string; content: unknown } | null,
-    ) {
-      sqlite
-        .transaction(() => {
-          for (let after = 0; ; ) {
-            const rows = rawLinesPage.all(sourceId, after)
-            if (rows.length === 0) break
-            for (const r of rows) {
-              const m = messageOf(r.raw)
-              if (m)
-                detachContent.run(
-                  m.content === undefined || m.content === null ? null : JSON.stringify(m.content),
-                  m.id,
-                  sourceId,
-                  r.line,
-                )
-            }
-            after = (rows.at(-1) as { line: number }).line
-          }
-          deleteRawLines.run(sourceId)
-          deleteErrors.run(sourceId)
-          updateSource.run(0, 0, null, now, sourceId)
-        })
-        .immediate()
+    async retireSource(sourceId: string, now: number) {
+      retire.run(now, sourceId)
     },
     /** The owners of these conversations, for those that exist. */
     async conversationOwners(ids: string[]) {
@@ -621,7 +593,8 @@ export function createIngestRepository(db: Db) {
       return { seq: rows.at(-1)?.seq ?? seq, more: rows.length === limit, conversations }
     },
     /**
-     * The raw lines of every source that holds lines of this conversation, main file first, in file order. A file
+     * The raw lines of every source that holds lines of this conversation, main file first (a rewritten file's earlier
+     * version before its current one), in file order. A file
      * that also holds other sessions (rare: hand-made or concatenated files) gives only the lines that name this
      * session or none.
      */
@@ -631,7 +604,7 @@ export function createIngestRepository(db: Db) {
           `SELECT s.id, EXISTS (SELECT 1 FROM conversation_sources o
                                WHERE o.source_id = s.id AND o.conversation_id != ?1 AND o.in_export) AS shared
            FROM conversation_sources cs JOIN sources s ON s.id = cs.source_id
-           WHERE cs.conversation_id = ?1 AND cs.in_export ORDER BY s.source_key`,
+           WHERE cs.conversation_id = ?1 AND cs.in_export ORDER BY s.source_key, s.created_at`,
         )
         .all(conversationId)
       for (const { id, shared } of sources) {

@@ -4,7 +4,7 @@ import type { Pricing } from '../../lib/pricing'
 import { conversationUpdated } from './changes'
 import { FINGERPRINT_WINDOW, fingerprintOf, LineFingerprints } from './fingerprint'
 import { DEFAULT_MAX_LINE_BYTES, type JsonlLine, readJsonl } from './jsonl'
-import { type NormalizedRecord, normalizeRecord, parseRawLine } from './records'
+import { type NormalizedRecord, normalizeRecord } from './records'
 import type {
   ChunkPlan,
   ConversationPlan,
@@ -86,15 +86,6 @@ function metadataOf(r: NormalizedRecord): string {
   })
 }
 
-/** The message a stored line gave (its id and content), read again from the line's bytes. */
-function messageOfRawLine(raw: Uint8Array): { id: string; content: unknown } | null {
-  const line = parseRawLine(raw)
-  if (!line) return null
-  const r = normalizeRecord(line)
-  const id = messageIdOf(r)
-  return id === null ? null : { id, content: r.content }
-}
-
 const lineEnd = (l: JsonlLine) => l.offset + l.length + l.terminator.length
 
 /** A prompt a person typed: not meta, not a compaction summary, not a tool result, not a command wrapper. */
@@ -131,8 +122,7 @@ export function createIngestService(
     const now = Date.now()
     // a new source is stored with the first chunk, in its transaction
     let newSource: NewSource | null = null
-    let source = await repo.findSource(ownerId, input.sourceKey)
-    if (!source) {
+    const fresh = () => {
       newSource = {
         id: Bun.randomUUIDv7(),
         ownerId,
@@ -141,17 +131,19 @@ export function createIngestService(
         createdAt: now,
         updatedAt: now,
       }
-      source = { ...newSource, bytesDone: 0, linesDone: 0, prefixHash: null }
+      return { ...newSource, bytesDone: 0, linesDone: 0, prefixHash: null }
     }
+    let source = (await repo.findSource(ownerId, input.sourceKey)) ?? fresh()
 
-    // Resume after what was imported, unless the file no longer starts with it (rewritten): then read it all again.
+    // Resume after what was imported, unless the file no longer starts with it (rewritten): then the version read so
+    // far is set aside, lines and all, and the file is read again from the start as a new source.
     let rewritten = false
     if (source.bytesDone > 0) {
       const unchanged = size >= source.bytesDone && (await fingerprintOf(file, source.bytesDone)) === source.prefixHash
       if (!unchanged) {
         rewritten = true
-        await repo.resetSource(source.id, now, messageOfRawLine)
-        source = { ...source, bytesDone: 0, linesDone: 0, prefixHash: null }
+        await repo.retireSource(source.id, now)
+        source = fresh()
       }
     }
 
