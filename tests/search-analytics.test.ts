@@ -149,6 +149,11 @@ describe('usage report', () => {
     const havana = { group_by: 'day', tz: 'America/Havana' }
     expect(await days({ ...havana, from: '2026-03-08', to: '2026-03-08' })).toEqual({ '2026-03-08': 20 })
     expect(await days({ ...havana, from: '2026-03-07', to: '2026-03-07' })).toEqual({ '2026-03-07': 10 })
+    // a date-time inside the `to` day, and an empty range between equal date-times, are ranges
+    expect(await days({ group_by: 'day', from: '2026-03-08T05:00:00Z', to: '2026-03-08' })).toEqual({
+      '2026-03-08': 20,
+    })
+    expect(await days({ group_by: 'day', from: '2026-03-08T05:00:00Z', to: '2026-03-08T05:00:00Z' })).toEqual({})
     const all = { '2026-03-07': 10, '2026-03-08': 20, '2400-01-01': 40 }
     expect(await days(havana)).toEqual(all)
     expect(await days({ ...havana, from: '1970-01-01', to: '9999-12-31' })).toEqual(all)
@@ -160,6 +165,9 @@ describe('usage report', () => {
     const refused = [
       [{ tz: '+05:07' }, 400, 'quarter hours'],
       [{ from: '2026-03-10', to: '2026-03-01' }, 422, 'from'],
+      [{ from: '2026-03-02', to: '2026-03-01' }, 422, 'from'],
+      [{ from: '2026-03-02T00:00:00Z', to: '2026-03-01' }, 422, 'from'],
+      [{ from: '2026-03-01T00:00:01Z', to: '2026-03-01T00:00:00Z' }, 422, 'from'],
       [{ from: '0051-01-01' }, 422, 'from'],
       [{ to: '1969-12-31' }, 422, 'to'],
       [{ group_by: 'hour' }, 422, 'group_by: must be one of day, week, month, model, project, conversation'],

@@ -109,6 +109,8 @@ describe('export formats', () => {
     const c = (await ctx.api.api.conversations.post({ title: 'by hand' })).data!
     await ctx.api.api.conversations({ id: c.id }).messages.post({ role: 'user', content: 'hello' })
     const r = await ctx.raw(`/api/conversations/${c.id}/export?format=jsonl`)
+    expect(r.headers.get('content-type')).toBe('application/x-ndjson')
+    expect(r.headers.get('content-disposition')).toBe(`attachment; filename="${c.id}.jsonl"`)
     const lines = (await r.text())
       .trim()
       .split('\n')

@@ -125,8 +125,11 @@ export const conversationsModule = ({ conversations, messages, ingest, reads, gu
           })
         }
         const body = await exportDocument(conversations, messages, user, params.id, format)
-        const [type, ext] =
-          format === 'markdown' ? ['text/markdown; charset=utf-8', 'md'] : ['application/json', 'json']
+        const [type, ext] = {
+          markdown: ['text/markdown; charset=utf-8', 'md'],
+          jsonl: ['application/x-ndjson', 'jsonl'],
+          json: ['application/json', 'json'],
+        }[format]
         return new Response(body, {
           headers: { 'content-type': type, 'content-disposition': `attachment; filename="${name}.${ext}"` },
         })
