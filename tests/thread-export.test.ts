@@ -73,6 +73,16 @@ describe('thread', () => {
     const caller = items[first - 1]!
     expect(caller.tool_calls.map((c) => c.id)).toContain('toolu_01Hf8v1Za7y4af8VUwSR4CXU')
     expect(items.slice(first, first + agentItems.length).every((i) => i.branch === 'aac57f5')).toBe(true)
+
+    // the compaction agent, spawned by no tool call, sits right after the message its first line hangs from
+    const compactLines = lines.filter((l) => l.agentId === 'acompact-946d2b' && l.uuid)
+    const compactItems = items.filter((i) => i.branch === 'acompact-946d2b')
+    expect(compactItems.map((i) => [i.id, i.depth, i.spawned_by_tool_call])).toEqual(
+      compactLines.map((l) => [l.uuid as string, 1, null]),
+    )
+    const hangsFrom = position.get(compactLines[0]!.parentUuid!)!
+    expect(items[hangsFrom]!.branch).toBe('main')
+    expect(position.get(compactItems[0]!.id)).toBe(hangsFrom + 1)
   })
 
   it('paginates with a stable total', async () => {

@@ -68,18 +68,19 @@ export type ThreadEntry = {
 /**
  * The reading order of a session: parentUuid links depth first (siblings by time), a compaction boundary continuing
  * from the leaf it summarises, and each subagent's messages nested right after the message whose tool call started
- * it. Subagents whose spawning call is unknown, and old inline sidechains, follow at the end.
+ * it. A subagent whose spawning call is unknown comes right after the message its first line names as parent (the
+ * compaction agent); one with no such parent either, and old inline sidechains, follow at the end.
  */
 export function threadOrder(
   rows: SkeletonRow[],
   spawns: { id: string; agentId: string | null; messageId: string | null }[],
 ) {
   const present = new Set(rows.map((r) => r.id))
+  const branchOf = (r: SkeletonRow) => (r.isSidechain ? (r.agentId ?? 'sidechain') : 'main')
   const children = new Map<string | null, SkeletonRow[]>()
   const branches = new Map<string, SkeletonRow[]>()
   for (const r of rows) {
-    const branch = r.isSidechain ? (r.agentId ?? 'sidechain') : 'main'
-    push(branches, branch, r)
+    push(branches, branchOf(r), r)
     const link = r.parentId ?? (r.subtype === 'compact_boundary' ? r.logicalParentId : null)
     const parent = link && present.has(link) ? link : null
     push(children, parent, r)
@@ -87,6 +88,9 @@ export function threadOrder(
   const spawnsAfter = new Map<string, { agentId: string; toolCallId: string }[]>()
   for (const s of spawns)
     if (s.agentId && s.messageId) push(spawnsAfter, s.messageId, { agentId: s.agentId, toolCallId: s.id })
+  const spawned = new Set(
+    [...spawnsAfter.entries()].filter(([m]) => present.has(m)).flatMap(([, l]) => l.map((s) => s.agentId)),
+  )
 
   const out: ThreadEntry[] = []
   const placed = new Set<string>()
@@ -106,9 +110,13 @@ export function threadOrder(
           spawn.toolCallId,
         )
       }
-      const next = (children.get(r.id) ?? []).filter(
-        (c) => (c.isSidechain ? (c.agentId ?? 'sidechain') : 'main') === branch,
-      )
+      const next: SkeletonRow[] = []
+      for (const c of children.get(r.id) ?? []) {
+        const b = branchOf(c)
+        if (b === branch) next.push(c)
+        // a subagent that hangs from this message with no known spawning call (the compaction agent): right after it
+        else if (b !== 'main' && !spawned.has(b)) walk([c], d + 1, b, null)
+      }
       for (let i = next.length - 1; i >= 0; i--) stack.push({ r: next[i] as SkeletonRow, depth: d })
     }
   }
@@ -128,7 +136,7 @@ export function threadOrder(
     )
   }
   // anything left (cycles, broken links) keeps its time order at the end
-  for (const r of rows) if (!placed.has(r.id)) walk([r], 0, r.isSidechain ? (r.agentId ?? 'sidechain') : 'main', null)
+  for (const r of rows) if (!placed.has(r.id)) walk([r], 0, branchOf(r), null)
   return out
 }
 
