@@ -148,6 +148,34 @@ describe('database', () => {
     closeDatabase(db)
   })
 
+  it('turns the snippet markers already in search texts into spaces, the index unchanged (migration 0019)', () => {
+    const db = migratedUpTo('0019', 'markers.db')
+    db.$client.exec(`INSERT INTO users (id, email, password_hash, display_name, role, created_at, updated_at)
+              VALUES ('u1', 'a@example.com', 'x', 'A', 'admin', 1, 1);
+              INSERT INTO conversations (id, owner_id, source, started_at, created_at, updated_at)
+                VALUES ('c1', 'u1', 'api', 1, 1, 1);
+              INSERT INTO messages (id, owner_id, conversation_id, type, text, timestamp, created_at) VALUES
+                ('m1', 'u1', 'c1', 'user', 'plain words', 1, 1),
+                ('m2', 'u1', 'c1', 'user', 'a' || char(2) || 'fake' || char(3) || 'mark', 2, 2);
+              INSERT INTO messages_fts (rowid, text) SELECT seq, text FROM messages`)
+    runMigrations(db)
+    expect(db.$client.query('SELECT id, text FROM messages ORDER BY id').all()).toEqual([
+      { id: 'm1', text: 'plain words' },
+      { id: 'm2', text: 'a fake mark' },
+    ])
+    const matching = (q: string) =>
+      db.$client.query('SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?').all(q).length
+    expect([matching('fake'), matching('mark'), matching('plain')]).toEqual([1, 1, 1])
+    // the index still agrees with the texts (FTS5 checks it against them), and deleting the row takes its terms out
+    const integrityCheck = () =>
+      db.$client.exec(`INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)`)
+    expect(integrityCheck).not.toThrow()
+    db.$client.exec(`DELETE FROM messages WHERE id = 'm2'`)
+    expect(integrityCheck).not.toThrow()
+    expect(matching('fake')).toBe(0)
+    closeDatabase(db)
+  })
+
   it('folds the WAL back into the database file on close', () => {
     const path = join(dir, 'w.db')
     const db = openDatabase(path)

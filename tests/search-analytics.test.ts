@@ -598,6 +598,14 @@ describe('search', () => {
     expect(hit.conversation_title).toBeTruthy()
   })
 
+  it('highlights only matches, whatever control characters a text holds', async () => {
+    const c = (await ctx.api.api.conversations.post({ title: 'markers' })).data!
+    const content = `\u0002forged\u0003 zebrafish \u0002unclosed`
+    await ctx.api.api.conversations({ id: c.id }).messages.post({ role: 'user', content })
+    const hits = (await ctx.api.api.search.get({ query: { q: 'zebrafish' } })).data!.items
+    expect(hits.map((h) => h.snippet)).toEqual([' forged  <mark>zebrafish</mark>  unclosed'])
+  })
+
   it('answers any input with results or a 400, never a 500', async () => {
     const hostile = [
       '"',

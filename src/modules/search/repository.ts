@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { type Db, firstRow } from '../../db/client'
+import { MARK_CLOSE, MARK_OPEN } from '../../lib/content'
 
 export type SearchFilter = {
   match: string
@@ -27,10 +28,6 @@ export type SearchRow = {
 
 /** How many of the newest matches a search ranks, and the most it counts. */
 export const SEARCH_WINDOW = 1000
-
-/** Snippet markers: control characters that never appear in text, replaced by <mark> after HTML escaping. */
-export const MARK_OPEN = '\u0002'
-export const MARK_CLOSE = '\u0003'
 
 /**
  * FTS5 queries over messages_fts; `match` is always a query built by toFtsQuery, never raw input. The full-text match

@@ -1,8 +1,9 @@
 import { type Actor, ownerScope } from '../../lib/actor'
+import { MARK_CLOSE, MARK_OPEN } from '../../lib/content'
 import { iso } from '../../lib/models'
 import type { SearchHitDto, SearchQuery } from './model'
 import { toFtsQuery } from './query'
-import { MARK_CLOSE, MARK_OPEN, SEARCH_WINDOW, type SearchRepository } from './repository'
+import { SEARCH_WINDOW, type SearchRepository } from './repository'
 
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string)
