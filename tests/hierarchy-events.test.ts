@@ -537,6 +537,32 @@ describe('batch events', () => {
     expect(countRows(db, 'events')).toBe(2)
   })
 
+  it('refuses times that are not real ones, in events and in the filters of event lists and search', async () => {
+    const { api, raw } = await makeApp()
+    const times = ['2026-02-30T00:00:00Z', '0000-01-01T00:00:00Z', '2026-01-01T00:00:00', '2026-01-01T24:30:00Z']
+    const batch = await api.api.events.post({
+      events: times.map((timestamp, i) => ({ event_id: `t${i}`, type: 'x', timestamp })),
+    })
+    expect(batch.data?.results.map((r) => [r.status, r.reason])).toEqual(
+      times.map(() => [
+        'error',
+        '/timestamp: must be an ISO-8601 date-time with its offset (Z or ±hh:mm), a real one from 1970 on',
+      ]),
+    )
+    const w = (await api.api.workspaces.post({ workspace_id: 'w-t', path: '/src/t' })).data!
+    for (const path of [
+      `/api/projects/${w.project_id}/events?from=2026-02-30T00:00:00Z`,
+      '/api/sessions/s/events?to=1969-12-31T23:59:59Z',
+      '/api/search?q=x&from=2026-02-29T00:00:00Z',
+      '/api/conversations?date_from=2026-04-31T00:00:00Z',
+    ]) {
+      const r = await raw(path)
+      expect({ path, status: r.status }).toEqual({ path, status: 422 })
+      expect((await errorOf(r)).error).toContain('a real one from 1970 on')
+    }
+    expect((await raw(`/api/projects/${w.project_id}/events?from=2028-02-29T23:59:59.999%2B14:00`)).status).toBe(200)
+  })
+
   it('refuses more than 1,000 events with 413 and stores none', async () => {
     const { raw, db } = await makeApp()
     const events = Array.from({ length: 1001 }, (_, i) => ({ event_id: `e${i}`, type: 't' }))

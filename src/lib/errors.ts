@@ -1,4 +1,5 @@
 import { t } from 'elysia'
+import { FORMAT_RULES } from './models'
 
 /** The one error body every non-2xx response carries. */
 export const ErrorBody = t.Object(
@@ -44,9 +45,11 @@ export const forbidden = (message: string) => new AppError(403, 'FORBIDDEN', mes
 
 /**
  * A schema error's message; for a choice of constants (`t.Union` of `t.Literal`s) the choices, where TypeBox says only
- * "Expected union value".
+ * "Expected union value"; for one of our string formats, what the value must be.
  */
 export function errorMessage(e: { message: string; schema?: unknown }) {
-  const choices = (e.schema as { anyOf?: { const?: unknown }[] } | undefined)?.anyOf?.map((s) => s.const)
-  return choices?.length && choices.every((c) => c !== undefined) ? `must be one of ${choices.join(', ')}` : e.message
+  const schema = e.schema as { anyOf?: { const?: unknown }[]; format?: string } | undefined
+  const choices = schema?.anyOf?.map((s) => s.const)
+  if (choices?.length && choices.every((c) => c !== undefined)) return `must be one of ${choices.join(', ')}`
+  return (schema?.format && FORMAT_RULES[schema.format]) || e.message
 }

@@ -43,10 +43,16 @@ function isCalendarDate(v: string) {
   const ms = /^\d{4}-\d{2}-\d{2}$/.test(v) ? Date.parse(`${v}T00:00:00Z`) : Number.NaN
   return ms >= 0 && new Date(ms).toISOString().slice(0, 10) === v
 }
-FormatRegistry.Set(
-  'date-or-date-time',
-  (v) => isCalendarDate(v) || (v[10] === 'T' && isCalendarDate(v.slice(0, 10)) && Number.isFinite(Date.parse(v))),
-)
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i
+/** An ISO-8601 date-time with its offset, on a real calendar day, from 1970 on. */
+const isDateTime = (v: string) => DATE_TIME.test(v) && isCalendarDate(v.slice(0, 10)) && Date.parse(v) >= 0
+FormatRegistry.Set('date-or-date-time', (v) => isCalendarDate(v) || isDateTime(v))
+FormatRegistry.Set('date-time-from-1970', isDateTime)
+/** What a value of each of our formats must be, for error messages (TypeBox names only the format). */
+export const FORMAT_RULES: Record<string, string> = {
+  'date-or-date-time': 'must be a date (YYYY-MM-DD) or an ISO-8601 date-time with its offset, a real one from 1970 on',
+  'date-time-from-1970': 'must be an ISO-8601 date-time with its offset (Z or ±hh:mm), a real one from 1970 on',
+}
 /** A date (a whole day, in the request's tz) or an ISO-8601 date-time, each a real one from 1970 on (a 422 otherwise). */
 export const DateOrTime = t.String({
   format: 'date-or-date-time',
@@ -54,7 +60,19 @@ export const DateOrTime = t.String({
   examples: ['2026-02-10', '2026-02-10T09:30:00Z'],
 })
 
+/** A time as served (ISO-8601 UTC). */
 export const Timestamp = t.String({ format: 'date-time', examples: ['2026-01-01T12:00:00.000Z'] })
+
+/**
+ * A time as a client sends it: an ISO-8601 date-time with its offset (Z or ±hh:mm), a real one from 1970 on
+ * (2026-02-30T00:00:00Z is a 422, where a looser check would roll it over to March).
+ */
+export const DateTimeInput = (description?: string) =>
+  t.String({
+    format: 'date-time-from-1970',
+    ...(description && { description }),
+    examples: ['2026-01-01T12:00:00Z'],
+  })
 
 /** JSON object with arbitrary keys (metadata). */
 export const JsonObject = t.Record(t.String(), t.Unknown())

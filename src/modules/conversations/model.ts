@@ -1,5 +1,5 @@
 import { t } from 'elysia'
-import { Integer, JsonObject, Page, PageQuery, Timestamp } from '../../lib/models'
+import { DateTimeInput, Integer, JsonObject, Page, PageQuery, Timestamp } from '../../lib/models'
 
 export const Usage = t.Object({
   input_tokens: Integer(),
@@ -88,8 +88,8 @@ export const ConversationModel = {
     project_path: t.Optional(t.String({ description: 'Only conversations with exactly this project path' })),
     workspace_id: t.Optional(t.String({ maxLength: 128, description: 'Only the sessions of this workspace' })),
     q: t.Optional(t.String({ maxLength: 500, description: 'Case-insensitive substring of the title' })),
-    date_from: t.Optional(t.String({ format: 'date-time', description: 'Started at or after (ISO-8601)' })),
-    date_to: t.Optional(t.String({ format: 'date-time', description: 'Started before (ISO-8601)' })),
+    date_from: t.Optional(DateTimeInput('Started at or after')),
+    date_to: t.Optional(DateTimeInput('Started before')),
     owner_id: t.Optional(t.String({ maxLength: 128, description: "Admins only: one user's conversations" })),
   }),
 }

@@ -1,5 +1,5 @@
 import { t } from 'elysia'
-import { Integer, Timestamp } from '../../lib/models'
+import { DateTimeInput, Integer } from '../../lib/models'
 
 export const MAX_BATCH = 1000
 
@@ -12,7 +12,7 @@ export const BatchEvent = t.Object(
       description: 'Your id for the event: sending it again creates nothing',
     }),
     type: t.String({ minLength: 1, maxLength: 128 }),
-    timestamp: t.Optional(Timestamp),
+    timestamp: t.Optional(DateTimeInput()),
     session_id: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
     workspace_id: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
     machine_id: t.Optional(t.String({ minLength: 1, maxLength: 128 })),

@@ -2,7 +2,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler'
 import type { Logger } from 'pino'
 import { type Actor, ownerScope } from '../../lib/actor'
 import type { EventBus } from '../../lib/bus'
-import { AppError } from '../../lib/errors'
+import { AppError, errorMessage } from '../../lib/errors'
 import { iso } from '../../lib/models'
 import type { HierarchyService, Placement } from '../hierarchy/service'
 import { BatchEvent, type HookPayload, MAX_BATCH } from './model'
@@ -146,7 +146,7 @@ export function createEventService({
             index,
             event_id: eventId,
             status: 'error',
-            reason: `${first?.path || '/'}: ${first?.message}`,
+            reason: `${first?.path || '/'}: ${first ? errorMessage(first) : 'does not match the schema'}`,
           }
           continue
         }

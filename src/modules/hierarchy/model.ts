@@ -1,5 +1,5 @@
 import { t } from 'elysia'
-import { Integer, JsonObject, Page, PageQuery, Timestamp } from '../../lib/models'
+import { DateTimeInput, Integer, JsonObject, Page, PageQuery, Timestamp } from '../../lib/models'
 
 const Id = t.String({ minLength: 1, maxLength: 128, pattern: '^[\\w.:@-]+$' })
 const Nullable = <T extends Parameters<typeof t.Union>[0][number]>(s: T) => t.Union([s, t.Null()])
@@ -246,8 +246,8 @@ export const HierarchyModel = {
     machine_id: t.Optional(t.String({ maxLength: 128 })),
     workspace_id: t.Optional(t.String({ maxLength: 128 })),
     type: t.Optional(t.String({ maxLength: 128 })),
-    from: t.Optional(t.String({ format: 'date-time' })),
-    to: t.Optional(t.String({ format: 'date-time' })),
+    from: t.Optional(DateTimeInput()),
+    to: t.Optional(DateTimeInput()),
   }),
 }
 export type MachineUpsert = (typeof HierarchyModel)['hierarchy.MachineUpsert']['static']

@@ -1,5 +1,5 @@
 import { t } from 'elysia'
-import { Integer, PageQuery, Timestamp } from '../../lib/models'
+import { DateTimeInput, Integer, PageQuery, Timestamp } from '../../lib/models'
 import { SEARCH_WINDOW } from './repository'
 
 export const SearchHit = t.Object(
@@ -57,8 +57,8 @@ export const SearchModel = {
     role: t.Optional(t.Union([t.Literal('user'), t.Literal('assistant'), t.Literal('system')])),
     model: t.Optional(t.String({ maxLength: 200 })),
     tool: t.Optional(t.String({ maxLength: 256, description: 'Only messages that called this tool' })),
-    from: t.Optional(t.String({ format: 'date-time' })),
-    to: t.Optional(t.String({ format: 'date-time' })),
+    from: t.Optional(DateTimeInput()),
+    to: t.Optional(DateTimeInput()),
     include_sidechains: t.Optional(t.Boolean({ default: false, description: 'Also search subagent messages' })),
     owner_id: t.Optional(t.String({ maxLength: 128, description: "Admins only: one user's messages" })),
   }),
