@@ -787,6 +787,15 @@ describe('remote server', () => {
         },
       })
       expect(JSON.parse(run.stdout).cost_usd).toBeGreaterThan(0)
+      // a machine id the server would refuse is refused before anything is sent
+      const badMachine = await caught(
+        runCli(
+          { paths: [w.projects], json: true, server: url, apiKey: key },
+          { OBSERVATORY_MACHINE_ID: "Ada's laptop" },
+        ),
+      )
+      expect(badMachine).toBeInstanceOf(CliError)
+      expect(messageOf(badMachine)).toStartWith(`OBSERVATORY_MACHINE_ID: "Ada's laptop" is not a machine id`)
       // run again: nothing new, no conversation touched
       const again = await runCli({ paths: [w.projects], json: true, server: url, apiKey: key })
       expect(JSON.parse(again.stdout)).toMatchObject({

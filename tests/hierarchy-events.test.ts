@@ -462,6 +462,34 @@ describe('Claude Code hooks', () => {
       ),
     )
     expect(odd.status).toBe(200)
+
+    // a machine header is an id as POST /api/machines takes it (an empty one, from an unset variable, names none)
+    let turn = 0
+    const withMachine = (headers: Record<string, string>) =>
+      app.handle(
+        new Request(
+          'http://localhost/api/hooks/claude-code',
+          json('POST', hook('UserPromptSubmit', { session_id: 'machine-headers', prompt: `turn ${++turn}` }), {
+            'x-api-key': key,
+            ...headers,
+          }),
+        ),
+      )
+    const refused: Record<string, string>[] = [
+      { 'x-observatory-machine-id': 'my laptop/../x' },
+      { 'x-observatory-machine-id': 'm'.repeat(129) },
+      { 'x-observatory-machine-id': 'ok', 'x-observatory-hostname': 'h'.repeat(256) },
+    ]
+    for (const headers of refused) {
+      const r = await withMachine(headers)
+      expect({ headers, status: r.status }).toEqual({ headers, status: 422 })
+      expect((await errorOf(r)).error).toContain('headers x-observatory-')
+    }
+    expect((await alice.api.api.sessions({ id: 'machine-headers' }).events.get({ query: {} })).status).toBe(404)
+    expect((await withMachine({ 'x-observatory-machine-id': '' })).status).toBe(200)
+    expect((await withMachine({ 'x-observatory-machine-id': 'ada-laptop.local' })).status).toBe(200)
+    const placed = (await alice.api.api.sessions({ id: 'machine-headers' }).events.get({ query: {} })).data!.items
+    expect(placed.map((e) => e.machine_id)).toEqual([null, 'ada-laptop.local'])
   })
   it('follows a workspace into the project its remote names, and never makes anything for another account', async () => {
     const { app, alice, user } = await makeApp()

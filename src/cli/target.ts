@@ -1,6 +1,8 @@
 import { hostname } from 'node:os'
+import { CLIENT_ID_PATTERN } from '../lib/models'
 import type { ImportProgress, Machine } from '../modules/ingest/service'
 import type { Transcript } from './discover'
+import { CliError } from './errors'
 
 /** The same counters an import reports, locally or through the files API. */
 export type FileProgress = ImportProgress
@@ -42,5 +44,10 @@ export type Target = {
  */
 export function thisMachine(): Machine | undefined {
   const id = process.env.OBSERVATORY_MACHINE_ID
-  return id ? { id, hostname: hostname() } : undefined
+  if (!id) return undefined
+  if (id.length > 128 || !new RegExp(CLIENT_ID_PATTERN).test(id))
+    throw new CliError(
+      `OBSERVATORY_MACHINE_ID: "${id}" is not a machine id: letters, digits and . : @ _ -, at most 128 (e.g. $(hostname -s))`,
+    )
+  return { id, hostname: hostname() }
 }

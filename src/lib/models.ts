@@ -74,6 +74,23 @@ export const DateTimeInput = (description?: string) =>
     examples: ['2026-01-01T12:00:00Z'],
   })
 
+/** The ids clients choose (machines, workspaces): the same rule wherever they are sent. */
+export const CLIENT_ID_PATTERN = '^[\\w.:@-]+$'
+
+/** Headers that place what a client sends (hook events, uploaded transcripts) on its machine; empty means none. */
+export const MachineHeaders = t.Object({
+  'x-observatory-machine-id': t.Optional(
+    t.String({
+      maxLength: 128,
+      // (empty too: a hook header whose variable is unset comes empty)
+      pattern: CLIENT_ID_PATTERN.replace('+$', '*$'),
+      description:
+        'The machine, as your hook settings and CLI name it (OBSERVATORY_MACHINE_ID): letters, digits and . : @ _ -, at most 128',
+    }),
+  ),
+  'x-observatory-hostname': t.Optional(t.String({ maxLength: 255 })),
+})
+
 /** JSON object with arbitrary keys (metadata). */
 export const JsonObject = t.Record(t.String(), t.Unknown())
 

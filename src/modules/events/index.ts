@@ -1,6 +1,6 @@
 import { Elysia } from 'elysia'
 import { AppError, ErrorBody, notFound } from '../../lib/errors'
-import { IdParams, SECURITY } from '../../lib/models'
+import { IdParams, MachineHeaders, SECURITY } from '../../lib/models'
 import type { AuthGuard } from '../auth/guard'
 import type { ConversationService } from '../conversations/service'
 import { type EventQuery, HierarchyModel } from '../hierarchy/model'
@@ -34,6 +34,7 @@ export const eventsModule = ({ events, hierarchy, conversations, guard }: Deps) 
       {
         role: 'member',
         body: 'events.Hook',
+        headers: MachineHeaders,
         response: { 200: 'events.HookReply', 400: 'error', 401: 'error', 403: 'error', 422: 'error', 429: 'error' },
         detail: {
           summary: 'Receive a Claude Code hook event',

@@ -1,5 +1,5 @@
 import { t } from 'elysia'
-import { Integer, Page, PageQuery, Timestamp } from '../../lib/models'
+import { Integer, MachineHeaders, Page, PageQuery, Timestamp } from '../../lib/models'
 
 export const LineErrorSchema = t.Object(
   {
@@ -98,15 +98,7 @@ export const SourceSchema = t.Object(
 
 export const FileModel = {
   'file.File': FileSchema,
-  'file.UploadHeaders': t.Object({
-    'x-observatory-machine-id': t.Optional(
-      t.String({
-        maxLength: 255,
-        description: 'The machine the file comes from, as its hooks name it: its sessions are placed on it',
-      }),
-    ),
-    'x-observatory-hostname': t.Optional(t.String({ maxLength: 255 })),
-  }),
+  'file.UploadHeaders': MachineHeaders,
   'file.Page': Page(FileSchema),
   'file.ErrorPage': Page(LineErrorSchema),
   // documents the form and types Eden's client; the route reads the body itself (see upload-form.ts)
