@@ -29,7 +29,7 @@ const EnvSchema = t.Object({
   RATE_LIMIT: t.Integer({
     minimum: 1,
     default: 6000,
-    description: 'requests a minute per credential (hooks included)',
+    description: 'requests a minute per account, all its tokens and API keys together (hooks included)',
   }),
 })
 
