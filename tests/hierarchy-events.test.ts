@@ -589,6 +589,8 @@ describe('batch events', () => {
       expect((await errorOf(r)).error).toContain('a real one from 1970 on')
     }
     expect((await raw(`/api/projects/${w.project_id}/events?from=2028-02-29T23:59:59.999%2B14:00`)).status).toBe(200)
+    // an empty type filter is a mistake, not a filter that matches nothing
+    expect((await raw(`/api/projects/${w.project_id}/events?type=`)).status).toBe(422)
   })
 
   it('refuses more than 1,000 events with 413 and stores none', async () => {

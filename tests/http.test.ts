@@ -191,12 +191,19 @@ describe('http behaviour', () => {
     // bodies as the server takes them: JSON, and a multipart form for uploads only (any other is a 415)
     const bodies = operations.filter(({ op }) => op.requestBody)
     expect(bodies.length).toBeGreaterThan(10)
-    for (const { path, m, op } of bodies)
+    for (const { path, m, op } of bodies) {
       expect({ path, m, types: Object.keys(op.requestBody!.content) }).toEqual({
         path,
         m,
         types: [path === '/api/files' ? 'multipart/form-data' : 'application/json'],
       })
+      // what the server answers any body that is too large or of another type
+      expect({ path, m, statuses: Object.keys(op.responses ?? {}) }).toEqual({
+        path,
+        m,
+        statuses: expect.arrayContaining(['413', '415']),
+      })
+    }
     expect(operations.length).toBeGreaterThanOrEqual(12)
     for (const { path, m, op } of operations) {
       expect({ path, m, tags: op.tags?.length ?? 0 }).toEqual({ path, m, tags: 1 })
@@ -206,7 +213,7 @@ describe('http behaviour', () => {
     const schemas =
       (spec as { components?: { schemas?: Record<string, { examples?: unknown[] }> } }).components?.schemas ?? {}
     const withoutExample = operations.filter(({ path, op }) => {
-      if (path === '/api/live/') return false
+      if (path === '/api/live') return false
       const [status, answer] = Object.entries(op.responses ?? {}).find(([s]) => s.startsWith('2')) ?? []
       if (status === '204') return false
       const content =
@@ -234,8 +241,11 @@ describe('http behaviour', () => {
       'text/markdown',
       'application/json',
     ])
-    expect(Object.keys(paths['/api/live/'] ?? {})).toEqual(['get']) // the WebSocket: a GET that upgrades
-    expect(Object.keys(paths['/api/live/']?.get?.responses ?? {})).toEqual(['101'])
+    expect(Object.keys(paths['/api/live'] ?? {})).toEqual(['get']) // the WebSocket: a GET that upgrades
+    expect(Object.keys(paths['/api/live']?.get?.responses ?? {})).toEqual(['101', '401', '422'])
+    expect(paths['/api/live/']).toBeUndefined()
+    const stream = paths['/api/live/stream']?.get as unknown as { parameters: { name: string; in: string }[] }
+    expect(stream.parameters).toContainEqual(expect.objectContaining({ name: 'last-event-id', in: 'header' }))
     // asked again, the same document
     expect(await (await raw('/swagger/json')).json()).toEqual(spec)
   })

@@ -30,7 +30,10 @@ type Spec = { openapi: string; paths: Record<string, Record<string, Operation>> 
  * - a response without a body (204) came with `content: { type: "undefined" }`: it has no content;
  * - a route answering another media type than JSON names it in `detail['x-media-types']`: its 200 gets those;
  * - a JSON body came offered as a form too (urlencoded, multipart), which the server answers with 415: JSON only;
- * - the WebSocket came as a method `ws`, which OpenAPI has not: it is the GET that upgrades (101);
+ * - the WebSocket came as a method `ws` under `/api/live/`, which OpenAPI has not: it is the GET of `/api/live` that
+ *   upgrades (101), or answers 401 without a credential and 422 for a bad filter;
+ * - the 413 (body over the limit) and 415 (a body neither JSON nor multipart) that every route with a body may answer
+ *   came only where a route named them;
  * - a model used inside another was copied in with its `$id`, and an `$id` may appear once in a document: references
  *   go by path (`#/components/schemas/…`), so the ids go.
  */
@@ -42,13 +45,33 @@ function repair(spec: Spec) {
     for (const child of Object.values(schema)) dropIds(child)
   }
   dropIds(spec)
-  for (const operations of Object.values(spec.paths)) {
+  const error = { 'application/json': { schema: { $ref: '#/components/schemas/error' } } }
+  for (const [path, operations] of Object.entries(spec.paths)) {
     const upgrade = operations.ws
     if (upgrade) {
       delete operations.ws
-      operations.get = { ...upgrade, responses: { '101': { description: 'Switching Protocols: the WebSocket' } } }
+      if (Object.keys(operations).length === 0) delete spec.paths[path]
+      const at = path.replace(/(.)\/$/, '$1')
+      spec.paths[at] = {
+        ...spec.paths[at],
+        get: {
+          ...upgrade,
+          responses: {
+            '101': { description: 'Switching Protocols: the WebSocket' },
+            '401': { description: 'No valid credential or ticket', content: error },
+            '422': { description: 'A filter that does not match its schema', content: error },
+          },
+        },
+      }
     }
     for (const operation of Object.values(operations)) {
+      if (operation.requestBody && operation.responses) {
+        operation.responses['413'] ??= { description: 'The body is larger than the limit', content: error }
+        operation.responses['415'] ??= {
+          description: 'The body is neither application/json nor (uploads) multipart/form-data',
+          content: error,
+        }
+      }
       const body = operation.requestBody?.content
       if (body?.['application/json'])
         for (const type of Object.keys(body)) if (type !== 'application/json') delete body[type]

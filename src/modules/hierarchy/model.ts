@@ -245,7 +245,7 @@ export const HierarchyModel = {
     ...PageQuery,
     machine_id: t.Optional(t.String({ maxLength: 128 })),
     workspace_id: t.Optional(t.String({ maxLength: 128 })),
-    type: t.Optional(t.String({ maxLength: 128 })),
+    type: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
     from: t.Optional(DateTimeInput()),
     to: t.Optional(DateTimeInput()),
   }),

@@ -101,6 +101,11 @@ export const liveModule = ({ live, guard, authenticate }: Deps) => {
       {
         role: 'viewer',
         query: FilterQuery,
+        headers: t.Object({
+          'last-event-id': t.Optional(
+            t.String({ description: 'Resume after this event id (an EventSource sends it when it reconnects)' }),
+          ),
+        }),
         response: {
           200: t.Any({
             description: 'text/event-stream',
