@@ -539,6 +539,20 @@ describe('transcript import through the API', () => {
     expect(page.data?.items.map((e) => e.line)).toEqual([5])
   })
 
+  it('reports the unfinished last line of an upload without a source_key, which nothing could complete later', async () => {
+    const { api } = await makeApp()
+    const whole = `${JSON.stringify({ type: 'user', uuid: 'u-1', sessionId: 's-cut', timestamp: '2026-01-01T00:00:00Z', message: { role: 'user', content: 'hi' } })}\n`
+    const cut = '{"type": "user", "uuid": "u-2", "mess'
+    const path = join(tmp, 'cut.jsonl')
+    writeFileSync(path, whole + cut)
+    const file = await upload(api, path)
+    expect(file).toMatchObject({ status: 'completed', messages_added: 1, lines_done: 2, lines_skipped: 1 })
+    expect(file.bytes_done).toBe(Buffer.byteLength(whole + cut))
+    expect(file.first_errors.map((e) => [e.line, e.offset, e.reason])).toEqual([
+      [2, Buffer.byteLength(whole), 'invalid_json'],
+    ])
+  })
+
   it('refuses empty, non-JSONL and oversized uploads, storing nothing', async () => {
     const { api, db } = await makeApp({ MAX_UPLOAD_MB: String(1 / 1024) })
     const empty = await api.api.files.post({ file: new File([], 'empty.jsonl') })
@@ -609,10 +623,24 @@ describe('transcript import through the API', () => {
       join(root, 'escape', 'secret.jsonl'),
       `${root}/../outside`,
       '/etc/passwd',
-      join(root, 'missing'),
+      join(outside, 'missing'),
     ]) {
       const r = await admin.api.api.files['import-path'].post({ path })
       expect({ path, status: r.status }).toEqual({ path, status: 403 })
+    }
+    // under a root: what is not there is a 404, and a file named alone must be a transcript, as an upload must
+    writeFileSync(join(root, 'project', 'notes.txt'), 'not a transcript\n')
+    writeFileSync(join(root, 'project', 'empty.jsonl'), '')
+    for (const [path, status, error] of [
+      [join(root, 'missing'), 404, 'file or folder at that path not found'],
+      [join(root, 'project', 'notes.txt'), 400, 'not JSONL'],
+      [join(root, 'project', 'empty.jsonl'), 400, 'empty'],
+    ] as const) {
+      const r = await admin.api.api.files['import-path'].post({ path })
+      expect({ path, status: r.status }).toEqual({ path, status })
+      expect(r.error && 'error' in (r.error.value as object) && (r.error.value as { error: string }).error).toContain(
+        error,
+      )
     }
     expect((await api.api.files['import-path'].post({ path: join(root, 'project') })).status).toBe(403)
     expect(countRows(db, 'files')).toBe(1)

@@ -192,6 +192,22 @@ describe('readJsonl: framing', () => {
     })
   })
 
+  it('reports an unfinished last line of a source that will not grow as a bad line, not a tail', async () => {
+    const head = '{"a":1}\n'
+    const cut = bytesOf(head, '{"c":"half writ')
+    const { lines, summary } = await read([cut], { complete: true })
+    expect(lines[1]?.kind === 'error' && lines[1].error).toMatchObject({ line: 2, offset: 8, reason: 'invalid_json' })
+    expect(summary).toMatchObject({ endOffset: cut.length, nextLine: 3, errors: 1, tail: null })
+    const long = bytesOf(head, `{"t":"${'z'.repeat(100)}`)
+    const tooLong = await read(chunks(long, 16), { maxLineBytes: 50, complete: true })
+    expect(tooLong.lines[1]?.kind === 'error' && tooLong.lines[1].error).toMatchObject({
+      line: 2,
+      offset: 8,
+      reason: 'line_too_long',
+    })
+    expect(tooLong.summary).toMatchObject({ endOffset: long.length, nextLine: 3, errors: 1, tail: null })
+  })
+
   it('reports an unterminated line that parses to a non-object as an error, not a tail', async () => {
     const { lines, summary } = await read([bytesOf('{"a":1}\n42')])
     expect(lines[1]?.kind === 'error' && lines[1].error).toMatchObject({ line: 2, offset: 8, reason: 'not_object' })

@@ -1,6 +1,6 @@
 import { createReadStream, createWriteStream, existsSync, readdirSync, rmSync } from 'node:fs'
 import { mkdir, open, readdir, realpath, rename, stat, truncate, unlink } from 'node:fs/promises'
-import { join, sep } from 'node:path'
+import { join, resolve, sep } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { type Actor, ownerScope } from '../../lib/actor'
 import type { EventBus } from '../../lib/bus'
@@ -336,20 +336,27 @@ export function createFileService({
     },
     /** Imports a server-side file or folder; only under IMPORT_ROOTS, with symlinks resolved before the check. */
     async importPath(actor: Actor, path: string) {
+      const roots = await Promise.all(importRoots.map((r) => realpath(r).catch(() => null)))
+      const allowed = (p: string) =>
+        roots.some((root) => root !== null && (p === root || p.startsWith(root.endsWith(sep) ? root : root + sep)))
+      const outside = () => forbidden('that path is not under an allowed import root')
       let real: string
       try {
         real = await realpath(path)
       } catch {
-        throw forbidden('that path is not under an allowed import root')
+        // that nothing is there is told only under a root: elsewhere, a caller learns nothing of the server's files
+        if (allowed(resolve(path))) throw notFound('file or folder at that path')
+        throw outside()
       }
-      const roots = await Promise.all(importRoots.map((r) => realpath(r).catch(() => null)))
-      if (
-        !roots.some(
-          (root) => root !== null && (real === root || real.startsWith(root.endsWith(sep) ? root : root + sep)),
-        )
-      )
-        throw forbidden('that path is not under an allowed import root')
-      const paths = (await stat(real)).isDirectory() ? await jsonlFilesUnder(real) : [real]
+      if (!allowed(real)) throw outside()
+      const folder = (await stat(real)).isDirectory()
+      // a file named alone is held to what an upload is: a folder's are its *.jsonl files
+      if (!folder) {
+        const sniffer = createJsonlSniffer()
+        sniffer.push(await Bun.file(real).slice(0, SNIFF_BYTES).bytes())
+        sniffer.finish(Bun.file(real).size)
+      }
+      const paths = folder ? await jsonlFilesUnder(real) : [real]
       const items: FileDto[] = []
       for (const p of paths) {
         const row = await queue({
@@ -419,6 +426,8 @@ export function createFileService({
           sourceKey: row.sourceKey,
           displayName: row.name,
           machine: row.machineId ? { id: row.machineId, hostname: row.machineHostname ?? undefined } : undefined,
+          // an upload without a source_key is never appended to: nothing could complete its last line later
+          complete: row.sourceKey === `${UPLOAD_KEY}${row.id}`,
           signal,
           onStart: async (offset, rewritten) => {
             if (rewritten) {

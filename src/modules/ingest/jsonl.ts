@@ -73,6 +73,11 @@ export type JsonlOptions = {
   maxLineBytes?: number
   /** also yield each line's exact bytes as `raw`, so a caller storing them need not encode the text again */
   keepRaw?: boolean
+  /**
+   * the source will not grow (a one-off upload): an unterminated last line that does not parse is a bad line, since
+   * no later import could complete it, not a tail left for the next import
+   */
+  complete?: boolean
 }
 
 export type JsonlSource = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Iterable<Uint8Array>
@@ -275,14 +280,19 @@ async function* lines(
     chunkStart += chunk.length
   }
 
-  // An unterminated last line: a normal line when it reads, else a truncated tail left for the next import.
+  // An unterminated last line: a normal line when it reads, else a truncated tail left for the next import (of a
+  // complete source, a bad line).
   let tail: JsonlSummary['tail'] = null
-  if (skipping) {
+  if (skipping && !options.complete) {
     tail = { line: lineNo, offset: lineStart, length: skippedLength, reason: 'line_too_long' }
+  } else if (skipping) {
+    yield count(tooLong({ line: lineNo, offset: lineStart, length: skippedLength, terminator: '', bom: false }))
+    lineNo++
+    lineStart = chunkStart
   } else if (pendingLength) {
     const last = concat(pending, pendingLength)
     const line = classify(last, last, '', true) // the pending parts are copies
-    if (line.kind === 'error' && line.error.reason !== 'not_object') {
+    if (line.kind === 'error' && line.error.reason !== 'not_object' && !options.complete) {
       tail = { line: lineNo, offset: lineStart, length: line.length, reason: line.error.reason }
     } else {
       yield count(line)

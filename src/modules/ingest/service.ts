@@ -54,6 +54,8 @@ export type ImportInput = {
   signal?: AbortSignal
   /** the machine the file comes from, where its sessions are placed (see `place`) */
   machine?: Machine
+  /** the file will not grow (a one-off upload): an unfinished last line is a bad line, not left for a next import */
+  complete?: boolean
 }
 
 export type Machine = { id: string; hostname?: string }
@@ -354,6 +356,7 @@ export function createIngestService(
         line: source.linesDone + 1,
         maxLineBytes,
         keepRaw: true,
+        complete: input.complete,
       })
       let chunk: JsonlLine[] = []
       let chunkBytes = 0
