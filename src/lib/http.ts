@@ -9,7 +9,7 @@ import type { SecurityHeaders } from './security'
 const REQUEST_ID = /^[\w.:-]{1,128}$/
 const COMPRESS_FROM_BYTES = 1024
 /** the status proxies log for a request whose client closed the connection before the answer */
-const CLIENT_CLOSED_REQUEST = 499
+export const CLIENT_CLOSED_REQUEST = 499
 /** room for the multipart boundaries and headers around an upload */
 export const MULTIPART_SLACK = 1024 * 1024
 
@@ -151,8 +151,6 @@ export function httpPlugin({
   return (
     new Elysia({ name: 'http' })
       .onRequest(({ request, set }) => {
-        // a client that has already gone (given up under load) gets no work done for it: nobody reads the answer
-        if (request.signal.aborted) return new Response(null, { status: CLIENT_CLOSED_REQUEST })
         const given = request.headers.get('x-request-id')
         const id = given && REQUEST_ID.test(given) ? given : Bun.randomUUIDv7()
         info.set(request, { id, start: performance.now() })

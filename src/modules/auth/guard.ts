@@ -1,16 +1,12 @@
 import { Elysia } from 'elysia'
 import type { Role } from '../../db/schema'
 import { AppError, forbidden } from '../../lib/errors'
+import { CLIENT_CLOSED_REQUEST } from '../../lib/http'
 import type { RateLimiter } from '../../lib/rate-limit'
 import type { AuthService } from './service'
 
 const RANK: Record<Role, number> = { viewer: 0, member: 1, admin: 2 }
 
-/**
- * The `role` macro: `{ role: 'viewer' }` on a route requires any signed-in user, `'member'` a user who may write,
- * `'admin'` an admin. It resolves `user` (loaded from the database on every request) and applies the
- * per-credential rate limit.
- */
 /** The active user behind the credential headers (Authorization: Bearer, or X-API-Key); 401 otherwise. */
 export async function authenticateHeaders(auth: AuthService, headers: Headers) {
   const authorization = headers.get('authorization') ?? undefined
@@ -21,6 +17,13 @@ export async function authenticateHeaders(auth: AuthService, headers: Headers) {
   return { id: user.id, role: user.role, email: user.email }
 }
 
+/**
+ * The `role` macro: `{ role: 'viewer' }` on a route requires any signed-in user, `'member'` a user who may write,
+ * `'admin'` an admin. It resolves `user` (loaded from the database on every request) and applies the per-account
+ * rate limit. A client that has already gone (given up under load) gets no work done for it: nobody would read the
+ * answer. (Checked here, on the routes that work, not for every request: reading `request.signal` costs a request
+ * a sixth of the time /health takes.)
+ */
 export const authGuard = ({ auth, limiter }: { auth: AuthService; limiter: RateLimiter }) => {
   const callers = new WeakMap<Request, Caller>()
   return new Elysia({ name: 'auth-guard' }).macro({
@@ -28,6 +31,8 @@ export const authGuard = ({ auth, limiter }: { auth: AuthService; limiter: RateL
       // Authenticate in `transform`, before the input is validated: a caller without a valid credential learns
       // nothing about the route's schema (401, not 422).
       async transform({ request }) {
+        if (request.signal.aborted)
+          throw new AppError(CLIENT_CLOSED_REQUEST, 'CLIENT_CLOSED_REQUEST', 'the client went away before an answer')
         const user = await authenticateHeaders(auth, request.headers)
         await limiter.hit(`user:${user.id}`)
         if (RANK[user.role] < RANK[min]) throw forbidden(`this needs the ${min} role`)
