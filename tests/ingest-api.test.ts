@@ -539,6 +539,30 @@ describe('transcript import through the API', () => {
     expect(page.data?.items.map((e) => e.line)).toEqual([5])
   })
 
+  it('exports a session read again after a rewrite from the newest version of its file, each line once', async () => {
+    const { api, raw } = await makeApp()
+    const path = join(tmp, 'edited.jsonl')
+    const original = readFileSync(join(FIXTURES, 'spotter', 'short.jsonl'), 'utf8')
+    writeFileSync(path, original)
+    const first = await upload(api, path, 'edited-key')
+    const [session] = first.conversation_ids
+    // the file changes at its start (a line written again with a space more) and the session goes on
+    const [head, ...rest] = original.split('\n')
+    const more = JSON.stringify({
+      type: 'user',
+      uuid: 'edited-more-1',
+      sessionId: session,
+      timestamp: '2026-02-01T00:00:00Z',
+      message: { role: 'user', content: 'and one more thing' },
+    })
+    const edited = `${head!.replace('{', '{ ')}\n${rest.join('\n')}${more}\n`
+    writeFileSync(path, edited)
+    const second = await upload(api, path, 'edited-key')
+    expect(second).toMatchObject({ status: 'completed', messages_added: 1 })
+    expect(await (await raw(`/api/conversations/${session}/export?format=jsonl`)).text()).toBe(edited)
+    expect((await api.api.conversations({ id: session! }).get()).data?.message_count).toBe(first.messages_added + 1)
+  })
+
   it('reports the unfinished last line of an upload without a source_key, which nothing could complete later', async () => {
     const { api } = await makeApp()
     const whole = `${JSON.stringify({ type: 'user', uuid: 'u-1', sessionId: 's-cut', timestamp: '2026-01-01T00:00:00Z', message: { role: 'user', content: 'hi' } })}\n`
@@ -613,7 +637,10 @@ describe('transcript import through the API', () => {
     writeFileSync(join(root, 'project', 'short.jsonl'), readFileSync(join(FIXTURES, 'spotter', 'short.jsonl')))
     writeFileSync(join(outside, 'secret.jsonl'), readFileSync(join(FIXTURES, 'spotter', 'short.jsonl')))
     symlinkSync(outside, join(root, 'escape'))
-    const { admin, api, db } = await makeApp({ IMPORT_ROOTS: root })
+    const linkedRoot = join(tmp, 'linked-root')
+    symlinkSync(join(root, 'project'), linkedRoot)
+    // (import-path is rate limited as sign-ins are: this test asks more than ten times)
+    const { admin, api, db } = await makeApp({ IMPORT_ROOTS: `${root},${linkedRoot}`, AUTH_RATE_LIMIT: '100' })
     const ok = await admin.api.api.files['import-path'].post({ path: join(root, 'project') })
     expect(ok.status).toBe(202)
     expect(ok.data?.items.map((f) => f.name)).toEqual([join(root, 'project', 'short.jsonl')])
@@ -628,11 +655,14 @@ describe('transcript import through the API', () => {
       const r = await admin.api.api.files['import-path'].post({ path })
       expect({ path, status: r.status }).toEqual({ path, status: 403 })
     }
-    // under a root: what is not there is a 404, and a file named alone must be a transcript, as an upload must
+    // under a root (also reached through a link to it): what is not there is a 404, and a file named alone must be a
+    // transcript, as an upload must
     writeFileSync(join(root, 'project', 'notes.txt'), 'not a transcript\n')
     writeFileSync(join(root, 'project', 'empty.jsonl'), '')
     for (const [path, status, error] of [
       [join(root, 'missing'), 404, 'file or folder at that path not found'],
+      [join(linkedRoot, 'missing', 'deeper.jsonl'), 404, 'file or folder at that path not found'],
+      [join(root, 'escape', 'missing.jsonl'), 403, 'not under an allowed import root'],
       [join(root, 'project', 'notes.txt'), 400, 'not JSONL'],
       [join(root, 'project', 'empty.jsonl'), 400, 'empty'],
     ] as const) {

@@ -701,10 +701,15 @@ describe('search', () => {
           : Reflect.get(target, key),
     })
     const repo = createSearchRepository(watched)
-    for (const filter of [{ from: 0, to: Date.now() }, { tool: 'Bash' }, { role: 'user', model: 'claude-opus-4-6' }])
+    for (const filter of [
+      { from: 0, to: Date.now() },
+      { tool: 'Bash' },
+      { role: 'user', model: 'claude-opus-4-6' },
+      { projectPath: '/home/marco/projects/spotter' },
+    ])
       for (const match of ['"the"', '"nowhere-to-be-found"'])
         await repo.search({ match, ownerId: ctx.alice.id, includeSidechains: false, ...filter }, 10, 0)
-    expect(statements.length).toBeGreaterThanOrEqual(9) // ranked and details, or ranked and a count
+    expect(statements.length).toBeGreaterThanOrEqual(12) // ranked and details, or ranked and a count
     for (const s of statements) {
       const plan = db.$client.query(`EXPLAIN QUERY PLAN ${s.sql}`).all(...(s.params as never[])) as { detail: string }[]
       const leading = plan.map((p) => p.detail).find((d) => /^(SCAN|SEARCH) /.test(d))

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os'
-import { CLIENT_ID_PATTERN } from '../lib/models'
+import { isClientId } from '../lib/models'
 import type { ImportProgress, Machine } from '../modules/ingest/service'
 import type { Transcript } from './discover'
 import { CliError } from './errors'
@@ -45,7 +45,7 @@ export type Target = {
 export function thisMachine(): Machine | undefined {
   const id = process.env.OBSERVATORY_MACHINE_ID
   if (!id) return undefined
-  if (id.length > 128 || !new RegExp(CLIENT_ID_PATTERN).test(id))
+  if (!isClientId(id))
     throw new CliError(
       `OBSERVATORY_MACHINE_ID: "${id}" is not a machine id: letters, digits and . : @ _ -, at most 128 (e.g. $(hostname -s))`,
     )

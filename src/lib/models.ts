@@ -74,16 +74,20 @@ export const DateTimeInput = (description?: string) =>
     examples: ['2026-01-01T12:00:00Z'],
   })
 
-/** The ids clients choose (machines, workspaces): the same rule wherever they are sent. */
-export const CLIENT_ID_PATTERN = '^[\\w.:@-]+$'
+/** The ids clients choose (machines, workspaces): letters, digits and . : @ _ -, at most 128, wherever they are sent. */
+const CLIENT_ID_CHARS = '[\\w.:@-]'
+const CLIENT_ID_MAX = 128
+export const ClientId = t.String({ minLength: 1, maxLength: CLIENT_ID_MAX, pattern: `^${CLIENT_ID_CHARS}+$` })
+const clientIdPattern = new RegExp(`^${CLIENT_ID_CHARS}+$`)
+export const isClientId = (v: string) => v.length <= CLIENT_ID_MAX && clientIdPattern.test(v)
 
 /** Headers that place what a client sends (hook events, uploaded transcripts) on its machine; empty means none. */
 export const MachineHeaders = t.Object({
   'x-observatory-machine-id': t.Optional(
     t.String({
-      maxLength: 128,
+      maxLength: CLIENT_ID_MAX,
       // (empty too: a hook header whose variable is unset comes empty)
-      pattern: CLIENT_ID_PATTERN.replace('+$', '*$'),
+      pattern: `^${CLIENT_ID_CHARS}*$`,
       description:
         'The machine, as your hook settings and CLI name it (OBSERVATORY_MACHINE_ID): letters, digits and . : @ _ -, at most 128',
     }),

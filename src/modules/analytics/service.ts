@@ -30,13 +30,16 @@ const add = (t: Tokens, r: Pick<UsageRow, 'input' | 'output' | 'cache_creation' 
   t.cost_usd += r.cost
 }
 
+/** A bound given as a date (YYYY-MM-DD, the schema has checked it), not a date-time. */
+const isDate = (value: string) => value.length === 10
+
 /**
  * A bound from the query: a date means the start of that day in tz (`to`: the end of it, inclusive, which is the
  * start of the next: a day when the clocks change is 23 or 25 hours long).
  */
 function bound(value: string | undefined, tz: string, end: boolean) {
   if (value === undefined) return undefined
-  if (value.length !== 10) return Date.parse(value)
+  if (!isDate(value)) return Date.parse(value)
   return startOfDate(end ? nextDate(value) : value, tz)
 }
 
@@ -45,7 +48,7 @@ function range(q: { from?: string; to?: string }, tz: string) {
   const from = bound(q.from, tz, false)
   const to = bound(q.to, tz, true)
   // a date `to` is its whole day: a `from` at or past that day's end is after it
-  const after = q.to?.length === 10 ? (f: number, t: number) => f >= t : (f: number, t: number) => f > t
+  const after = q.to !== undefined && isDate(q.to) ? (f: number, t: number) => f >= t : (f: number, t: number) => f > t
   if (from !== undefined && to !== undefined && after(from, to))
     throw new AppError(422, 'VALIDATION', `from: ${q.from} is after to: ${q.to}`, [
       { path: '/from', message: 'after to' },

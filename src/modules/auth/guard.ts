@@ -22,7 +22,8 @@ export async function authenticateHeaders(auth: AuthService, headers: Headers) {
  * `'admin'` an admin. It resolves `user` (loaded from the database on every request) and applies the per-account
  * rate limit. A client that has already gone (given up under load) gets no work done for it: nobody would read the
  * answer. (Checked here, on the routes that work, not for every request: reading `request.signal` costs a request
- * a sixth of the time /health takes.)
+ * a sixth of the time /health takes. It runs once the body is parsed, and the sign-in routes, which have no role, do
+ * not get it: their own rate limit bounds what they cost.)
  */
 export const authGuard = ({ auth, limiter }: { auth: AuthService; limiter: RateLimiter }) => {
   const callers = new WeakMap<Request, Caller>()

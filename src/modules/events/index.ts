@@ -79,7 +79,8 @@ export const eventsModule = ({ events, hierarchy, conversations, guard }: Deps) 
       '/sessions/:id/events',
       async ({ user, params, query }) => {
         // the session's owner's events only: another account may have posted to the same session id. Events of a
-        // session with no conversation (none yet, or one the caller cannot see) are the caller's own.
+        // session with no conversation (none yet, or one the caller cannot see) are the caller's own (an admin's:
+        // anyone's, as everywhere).
         const owner = await conversations.ownerOf(user, params.id).catch((e: unknown) => {
           if (e instanceof AppError && e.status === 404) return undefined
           throw e

@@ -1,5 +1,5 @@
 import { t } from 'elysia'
-import { DateTimeInput, Integer } from '../../lib/models'
+import { ClientId, DateTimeInput, Integer } from '../../lib/models'
 
 export const MAX_BATCH = 1000
 
@@ -14,8 +14,8 @@ export const BatchEvent = t.Object(
     type: t.String({ minLength: 1, maxLength: 128 }),
     timestamp: t.Optional(DateTimeInput()),
     session_id: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
-    workspace_id: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
-    machine_id: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
+    workspace_id: t.Optional(ClientId),
+    machine_id: t.Optional(ClientId),
     tool_name: t.Optional(t.String({ maxLength: 256 })),
     tool_use_id: t.Optional(t.String({ maxLength: 128 })),
     payload: t.Optional(t.Record(t.String(), t.Unknown())),

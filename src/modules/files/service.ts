@@ -1,6 +1,6 @@
 import { createReadStream, createWriteStream, existsSync, readdirSync, rmSync } from 'node:fs'
 import { mkdir, open, readdir, realpath, rename, stat, truncate, unlink } from 'node:fs/promises'
-import { join, resolve, sep } from 'node:path'
+import { dirname, join, resolve, sep } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { type Actor, ownerScope } from '../../lib/actor'
 import type { EventBus } from '../../lib/bus'
@@ -344,9 +344,18 @@ export function createFileService({
       try {
         real = await realpath(path)
       } catch {
-        // that nothing is there is told only under a root: elsewhere, a caller learns nothing of the server's files
-        if (allowed(resolve(path))) throw notFound('file or folder at that path')
-        throw outside()
+        // That nothing is there is told only when the nearest folder that is there lies under a root (links
+        // resolved): elsewhere, a caller learns nothing of the server's files.
+        let folder = dirname(resolve(path))
+        for (;;) {
+          const found = await realpath(folder).catch(() => null)
+          if (found !== null) {
+            if (allowed(found)) throw notFound('file or folder at that path')
+            throw outside()
+          }
+          if (dirname(folder) === folder) throw outside()
+          folder = dirname(folder)
+        }
       }
       if (!allowed(real)) throw outside()
       const folder = (await stat(real)).isDirectory()

@@ -1,7 +1,7 @@
 import { t } from 'elysia'
-import { CLIENT_ID_PATTERN, DateTimeInput, Integer, JsonObject, Page, PageQuery, Timestamp } from '../../lib/models'
+import { ClientId, DateTimeInput, Integer, JsonObject, Page, PageQuery, Timestamp } from '../../lib/models'
 
-const Id = t.String({ minLength: 1, maxLength: 128, pattern: CLIENT_ID_PATTERN })
+const Id = ClientId
 const Nullable = <T extends Parameters<typeof t.Union>[0][number]>(s: T) => t.Union([s, t.Null()])
 
 const at = '2026-01-01T12:00:00.000Z'

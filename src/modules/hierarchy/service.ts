@@ -106,11 +106,12 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
     return { workspace: row, project, created: !before }
   }
 
-  /** The workspace a session is linked to, with the session's owner. */
-  const workspaceOfSession = async (sessionId: string) => {
+  /** A session's owner and the workspace it is linked to (none yet: undefined); null when there is no such session. */
+  const sessionPlace = async (sessionId: string) => {
     const session = await conversations.placementOf(sessionId)
-    const workspace = session?.workspaceId ? await repo.findWorkspace(session.workspaceId) : undefined
-    return session && workspace ? { ownerId: session.ownerId, workspace } : null
+    if (!session) return null
+    const workspace = session.workspaceId ? await repo.findWorkspace(session.workspaceId) : undefined
+    return { ownerId: session.ownerId, workspace }
   }
 
   // hooks arrive many times a second from one place: remember where a (machine, cwd) was placed, and where each
@@ -140,9 +141,9 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
     },
     async upsertWorkspace(actor: Actor, w: WorkspaceUpsert) {
       const result = await upsertWorkspace(actor.id, w)
-      // the placements hooks remember may name this workspace's former project or machine
-      placements.clear()
-      sessions.clear()
+      // what hooks remember of this workspace may name its former project or machine
+      for (const [key, p] of placements) if (p.workspaceId === w.workspace_id) placements.delete(key)
+      for (const [key, s] of sessions) if (s.placement.workspaceId === w.workspace_id) sessions.delete(key)
       return result
     },
     async getWorkspace(actor: Actor, id: string) {
@@ -226,11 +227,10 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
       // the machine header, and those without it must not split the session into a machineless workspace.
       let current = sessions.get(sessionKey)
       if (!current) {
-        const session = await conversations.placementOf(p.sessionId)
+        const session = await sessionPlace(p.sessionId)
         // another account's session: refused before a machine or workspace is made for it
         if (session && session.ownerId !== ownerId) throw conflict(`session ${p.sessionId} belongs to another account`)
-        const workspace = session?.workspaceId ? await repo.findWorkspace(session.workspaceId) : undefined
-        if (workspace) current = { path: workspace.path, placement: placementIn(workspace) }
+        if (session?.workspace) current = { path: session.workspace.path, placement: placementIn(session.workspace) }
       }
       const stays = current?.path === p.cwd && (!p.machineId || current.placement.machineId === p.machineId)
       let placement = stays ? current?.placement : placements.get(key)
@@ -255,13 +255,13 @@ export function createHierarchyService(repo: HierarchyRepository, conversations:
     },
     /** Where a session ran, when it is linked to a workspace. */
     async placementOfSession(sessionId: string) {
-      const linked = await workspaceOfSession(sessionId)
-      return linked ? placementIn(linked.workspace) : null
+      const session = await sessionPlace(sessionId)
+      return session?.workspace ? placementIn(session.workspace) : null
     },
     /** Where one of the owner's sessions ran, for events that name only their session. */
     async placementOfOwnSession(ownerId: string, sessionId: string): Promise<Placement | null> {
-      const linked = await workspaceOfSession(sessionId)
-      return linked?.ownerId === ownerId ? placementIn(linked.workspace) : null
+      const session = await sessionPlace(sessionId)
+      return session?.ownerId === ownerId && session.workspace ? placementIn(session.workspace) : null
     },
     /** The workspace's placement, for events that name a workspace. */
     async placementOf(ownerId: string, workspaceId: string): Promise<Placement | null> {

@@ -218,7 +218,10 @@ export function createIngestRepository(db: Db) {
     `UPDATE messages SET input_tokens = ?, output_tokens = ?, cache_creation_tokens = ?, cache_read_tokens = ?,
        cost_usd = ? WHERE id = ? AND owner_id = ? RETURNING conversation_id AS conversationId`,
   )
-  const sourceExists = sqlite.prepare<{ one: number }, [string]>('SELECT 1 AS one FROM sources WHERE id = ?')
+  // (a version set aside by a rewrite counts as gone: an import still reading it stops)
+  const sourceExists = sqlite.prepare<{ one: number }, [string]>(
+    'SELECT 1 AS one FROM sources WHERE id = ? AND replaced_at IS NULL',
+  )
   const ownerOfMessage = sqlite.prepare<{ ownerId: string }, [string]>(
     'SELECT owner_id AS ownerId FROM messages WHERE id = ?',
   )
@@ -593,10 +596,11 @@ export function createIngestRepository(db: Db) {
       return { seq: rows.at(-1)?.seq ?? seq, more: rows.length === limit, conversations }
     },
     /**
-     * The raw lines of every source that holds lines of this conversation, main file first (a rewritten file's earlier
-     * version before its current one), in file order. A file
-     * that also holds other sessions (rare: hand-made or concatenated files) gives only the lines that name this
-     * session or none.
+     * The raw lines of every source that holds lines of this conversation, main file first, in file order: of a file
+     * read again after a rewrite, the newest version that gave the conversation messages (a version that only
+     * repeated stored lines is not exported; one that added some holds the lines it repeated too). A file that also
+     * holds other sessions (rare: hand-made or concatenated files) gives only the lines that name this session or
+     * none.
      */
     async *exportLines(conversationId: string) {
       const sources = sqlite
@@ -604,7 +608,12 @@ export function createIngestRepository(db: Db) {
           `SELECT s.id, EXISTS (SELECT 1 FROM conversation_sources o
                                WHERE o.source_id = s.id AND o.conversation_id != ?1 AND o.in_export) AS shared
            FROM conversation_sources cs JOIN sources s ON s.id = cs.source_id
-           WHERE cs.conversation_id = ?1 AND cs.in_export ORDER BY s.source_key, s.created_at`,
+           WHERE cs.conversation_id = ?1 AND cs.in_export
+             AND NOT EXISTS (SELECT 1 FROM conversation_sources n JOIN sources v ON v.id = n.source_id
+                             WHERE n.conversation_id = ?1 AND n.in_export AND v.owner_id = s.owner_id
+                               AND v.source_key = s.source_key
+                               AND (v.created_at > s.created_at OR (v.created_at = s.created_at AND v.id > s.id)))
+           ORDER BY s.source_key`,
         )
         .all(conversationId)
       for (const { id, shared } of sources) {

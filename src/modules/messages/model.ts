@@ -1,5 +1,5 @@
 import { t } from 'elysia'
-import { Integer, JsonObject, Page, PageQuery, Timestamp } from '../../lib/models'
+import { DateTimeInput, Integer, JsonObject, Page, PageQuery, Timestamp } from '../../lib/models'
 
 const TokenCount = Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
 
@@ -42,8 +42,8 @@ const ToolCallInput = t.Object(
     input: t.Optional(t.Unknown()),
     result: t.Optional(t.String()),
     is_error: t.Optional(t.Boolean()),
-    started_at: t.Optional(Timestamp),
-    ended_at: t.Optional(Timestamp),
+    started_at: t.Optional(DateTimeInput()),
+    ended_at: t.Optional(DateTimeInput()),
   },
   { additionalProperties: false },
 )
@@ -124,7 +124,7 @@ export const MessageModel = {
       tool_calls: t.Optional(t.Array(ToolCallInput, { maxItems: 1000 })),
       metadata: t.Optional(JsonObject),
       parent_id: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
-      timestamp: t.Optional(Timestamp),
+      timestamp: t.Optional(DateTimeInput()),
     },
     {
       additionalProperties: false,

@@ -115,7 +115,7 @@ export function threadOrder(
         const b = branchOf(c)
         if (b === branch) next.push(c)
         // a subagent that hangs from this message with no known spawning call (the compaction agent): right after it
-        else if (b !== 'main' && !spawned.has(b)) walk([c], d + 1, b, null)
+        else if (b !== 'main' && b !== 'sidechain' && !spawned.has(b)) walk([c], d + 1, b, null)
       }
       for (let i = next.length - 1; i >= 0; i--) stack.push({ r: next[i] as SkeletonRow, depth: d })
     }

@@ -66,7 +66,7 @@ export function createSearchRepository(db: Db) {
           SELECT messages_fts.rowid AS seq, bm25(messages_fts) AS rank
           FROM messages_fts
           CROSS JOIN messages m ON m.seq = messages_fts.rowid
-          ${f.projectPath !== undefined ? sql`JOIN conversations c ON c.id = m.conversation_id` : sql``}
+          ${f.projectPath !== undefined ? sql`CROSS JOIN conversations c ON c.id = m.conversation_id` : sql``}
           WHERE ${condition}
           ORDER BY messages_fts.rowid DESC
           LIMIT ${SEARCH_WINDOW + 1})
@@ -78,7 +78,7 @@ export function createSearchRepository(db: Db) {
         const any = firstRow<{ n: number }>(
           db,
           sql`SELECT count(*) AS n FROM (SELECT 1 FROM messages_fts CROSS JOIN messages m ON m.seq = messages_fts.rowid
-            ${f.projectPath !== undefined ? sql`JOIN conversations c ON c.id = m.conversation_id` : sql``}
+            ${f.projectPath !== undefined ? sql`CROSS JOIN conversations c ON c.id = m.conversation_id` : sql``}
             WHERE ${condition} LIMIT ${SEARCH_WINDOW + 1})`,
         )
         return { rows: [], matches: any?.n ?? 0 }
@@ -91,7 +91,7 @@ export function createSearchRepository(db: Db) {
                m.model, m.timestamp, snippet(messages_fts, 0, ${MARK_OPEN}, ${MARK_CLOSE}, '…', 24) AS snippet
         FROM messages_fts
         CROSS JOIN messages m ON m.seq = messages_fts.rowid
-        JOIN conversations c ON c.id = m.conversation_id
+        CROSS JOIN conversations c ON c.id = m.conversation_id
         WHERE messages_fts MATCH ${f.match}
           AND messages_fts.rowid BETWEEN ${Math.min(...seqs)} AND ${Math.max(...seqs)}
           AND +messages_fts.rowid IN (${sql.join(
