@@ -107,7 +107,7 @@ export const conversationsModule = ({ conversations, messages, ingest, reads, gu
         detail: {
           summary: 'The conversation in thread order',
           description:
-            'parentUuid order, depth first; compaction boundaries marked; each subagent nested (depth + 1) after the message whose tool call started it.',
+            'parentUuid order, depth first; compaction boundaries marked; each subagent nested (depth + 1) after the message whose tool call started it, or, started by no tool call (the compaction agent), after the message it hangs from.',
         },
       },
     )
