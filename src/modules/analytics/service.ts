@@ -47,9 +47,8 @@ function bound(value: string | undefined, tz: string, end: boolean) {
 function range(q: { from?: string; to?: string }, tz: string) {
   const from = bound(q.from, tz, false)
   const to = bound(q.to, tz, true)
-  // a date `to` is its whole day: a `from` at or past that day's end is after it
-  const after = q.to !== undefined && isDate(q.to) ? (f: number, t: number) => f >= t : (f: number, t: number) => f > t
-  if (from !== undefined && to !== undefined && after(from, to))
+  // a date `to` is its whole day: a `from` at that day's end is after it too
+  if (from !== undefined && to !== undefined && (from > to || (from === to && isDate(q.to as string))))
     throw new AppError(422, 'VALIDATION', `from: ${q.from} is after to: ${q.to}`, [
       { path: '/from', message: 'after to' },
     ])
