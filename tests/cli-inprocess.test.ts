@@ -298,6 +298,27 @@ describe('discover', () => {
     const under = join(p, 's.jsonl', 'x')
     expect(messageOf(await caught(findTranscripts([under])))).toStartWith(`${under}: ENOTDIR`)
   })
+
+  it('takes a file named alone only when its head is JSONL, whatever its name', async () => {
+    const dir = join(tmp, 'named')
+    mkdirSync(dir, { recursive: true })
+    const files = {
+      'notes.md': '# notes\n{"a":1}\n',
+      'list.jsonl': '[{"a":1}]\n',
+      'cut.jsonl': '{"a":\n',
+      'log.txt': '\n{"sessionId":"s"}\n',
+      'empty.jsonl': '',
+      'growing.jsonl': '{"sessionId":"s","pad":"', // an unfinished first line may still come whole
+    }
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text)
+    for (const name of ['notes.md', 'list.jsonl', 'cut.jsonl']) {
+      const refused = await caught(findTranscripts([name], dir))
+      expect(refused).toBeInstanceOf(CliError)
+      expect(messageOf(refused)).toBe(`${name}: not a JSONL transcript (its first line is not a JSON object)`)
+    }
+    const taken = await findTranscripts(['log.txt', 'empty.jsonl', 'growing.jsonl'], dir)
+    expect(taken.files.map((f) => f.displayName).sort()).toEqual(['empty.jsonl', 'growing.jsonl', 'log.txt'])
+  })
 })
 
 describe('local database', () => {

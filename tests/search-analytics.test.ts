@@ -47,7 +47,21 @@ async function replies(app: Ctx, title: string) {
 }
 
 describe('usage report', () => {
-  it('equals the per-response totals of the fixture lines per UTC day, week, month and model', async () => {
+  it('equals the per-response totals of the fixture lines per UTC day, week, month, model, project and session', async () => {
+    // a session's project is the first folder (`cwd`) its lines name, in import order; "" when they name none
+    const folderOf = new Map<string, string>()
+    for (const file of fixtures)
+      for (const text of readFileSync(file, 'utf8').split('\n')) {
+        const line = (() => {
+          try {
+            return JSON.parse(text) as { sessionId?: unknown; cwd?: unknown }
+          } catch {
+            return null
+          }
+        })()
+        if (typeof line?.sessionId === 'string' && typeof line.cwd === 'string' && !folderOf.has(line.sessionId))
+          folderOf.set(line.sessionId, line.cwd)
+      }
     const cases = {
       day: (p: (typeof responses)[number]) => p.day,
       month: (p: (typeof responses)[number]) => p.day.slice(0, 7),
@@ -56,7 +70,10 @@ describe('usage report', () => {
         return new Date(d.getTime() - ((d.getUTCDay() + 6) % 7) * 86_400_000).toISOString().slice(0, 10)
       },
       model: (p: (typeof responses)[number]) => p.model,
+      project: (p: (typeof responses)[number]) => folderOf.get(p.sessionId) ?? '',
+      conversation: (p: (typeof responses)[number]) => p.sessionId,
     }
+    expect(new Set(responses.map(cases.project)).size).toBeGreaterThan(1)
     for (const [groupBy, keyOf] of Object.entries(cases)) {
       const expected = expectedBy(responses, keyOf)
       const r = await ctx.api.api.analytics.usage.get({ query: { group_by: groupBy as 'day' } })

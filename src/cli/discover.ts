@@ -2,6 +2,7 @@ import { type Dirent, existsSync, type Stats } from 'node:fs'
 import { access, constants, readdir, stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { createJsonlSniffer, SNIFF_BYTES } from '../modules/ingest/sniff'
 import { CliError, messageOf } from './errors'
 
 /** A transcript file found on disk. `path` is absolute: it is also the source key that makes re-imports incremental. */
@@ -55,8 +56,9 @@ export function compareTranscriptPaths(a: string, b: string) {
 }
 
 /**
- * Finds the transcripts under the given paths: a file is taken as it is; a folder is walked for `*.jsonl` (subagents/
- * folders included), following symlinks but never the same folder or file twice, so symlink loops end.
+ * Finds the transcripts under the given paths: a file is taken if its head is JSONL (or it is empty); a folder is
+ * walked for `*.jsonl` (subagents/ folders included), following symlinks but never the same folder or file twice, so
+ * symlink loops end.
  * A path that does not exist or cannot be read is fatal (CliError).
  */
 export async function findTranscripts(paths: string[], cwd = process.cwd()): Promise<Scan> {
@@ -130,6 +132,9 @@ export async function findTranscripts(paths: string[], cwd = process.cwd()): Pro
       await access(path, constants.R_OK).catch((e) => {
         throw new CliError(`cannot read ${given}: ${messageOf(e)}`)
       })
+      // held to what an upload is (a folder's are its *.jsonl files); an unfinished first line may still come whole
+      if (createJsonlSniffer().push(await Bun.file(path).slice(0, SNIFF_BYTES).bytes()) === false)
+        throw new CliError(`${given}: not a JSONL transcript (its first line is not a JSON object)`)
       addFile(path, st)
     } else throw new CliError(`${given}: not a file or folder`)
   }

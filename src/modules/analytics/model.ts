@@ -11,7 +11,10 @@ const Tokens = {
 }
 const ModelUsage = t.Object({ model: t.String(), ...Tokens })
 const UsageGroup = t.Object({
-  key: t.String({ description: 'The day, week (its Monday), month, model, project path or conversation id' }),
+  key: t.String({
+    description:
+      'The day, week (its Monday), month, model, project path ("" for sessions that name no folder) or conversation id',
+  }),
   label: t.Union([t.String(), t.Null()], { description: 'The conversation title, for group_by=conversation' }),
   ...Tokens,
   models: t.Array(ModelUsage),

@@ -8,90 +8,19 @@ import { AppError, conflict, forbidden, notFound } from '../../lib/errors'
 import { iso, isoOrNull } from '../../lib/models'
 import { fingerprintOf } from '../ingest/fingerprint'
 import type { IngestService } from '../ingest/service'
+import { createJsonlSniffer, SNIFF_BYTES } from '../ingest/sniff'
 import { JobInterrupted } from '../jobs/service'
 import type { FileDto } from './model'
 import type { FileRepository, FileRow } from './repository'
 import type { UploadForm } from './upload-form'
 
 export const IMPORT_FILE_JOB = 'import-file'
-const SNIFF_BYTES = 64 * 1024
 const FIRST_ERRORS = 10
 /** the source keys of uploads (server-side imports use the file's path) */
 const UPLOAD_KEY = 'upload:'
 
-const BOM = Buffer.from([0xef, 0xbb, 0xbf])
-const NEWLINE = 0x0a
-const OPEN_BRACE = 0x7b
-/** bytes that leave a line blank (besides the newline) */
-const BLANK = new Set([0x20, 0x09, 0x0d, 0x0b, 0x0c])
-
+const empty = () => new AppError(400, 'BAD_REQUEST', 'the file is empty')
 const notJsonl = () => new AppError(400, 'BAD_REQUEST', 'the file is not JSONL: its first line is not a JSON object')
-
-/**
- * Watches the head of an upload as it arrives and rejects what is plainly not a JSONL transcript: empty, or a first
- * non-blank line that is not a JSON object. It decides as soon as that line is complete (or SNIFF_BYTES have come
- * and the line is still going: then its opening brace is all it checks), so a wrong file is refused early.
- */
-export function createJsonlSniffer() {
-  const head = Buffer.alloc(SNIFF_BYTES)
-  let length = 0
-  let bomChecked = false
-  let lineStart = 0 // where the first non-blank line starts
-  let pos = 0 // blank lines scanned up to here
-  let opened = false // that line's opening brace has been seen
-  let searchFrom = 0 // where to look for the end of that line next
-  let verdict: boolean | undefined
-
-  const parses = (end: number) => {
-    try {
-      const value = JSON.parse(new TextDecoder().decode(head.subarray(lineStart, end)))
-      return typeof value === 'object' && value !== null && !Array.isArray(value)
-    } catch {
-      return false
-    }
-  }
-  const judge = (ended: boolean): boolean | undefined => {
-    if (!bomChecked) {
-      if (length < BOM.length && !ended && head.subarray(0, length).equals(BOM.subarray(0, length))) return undefined
-      bomChecked = true
-      if (head.subarray(0, BOM.length).equals(BOM)) lineStart = pos = BOM.length
-    }
-    if (!opened) {
-      for (; pos < length; pos++) {
-        const byte = head[pos] as number
-        if (byte === NEWLINE) lineStart = pos + 1
-        else if (!BLANK.has(byte)) break
-      }
-      if (pos === length) return ended || length === SNIFF_BYTES ? false : undefined // nothing but blank lines yet
-      if (head[pos] !== OPEN_BRACE) return false
-      opened = true
-      searchFrom = pos
-    }
-    const newline = head.subarray(0, length).indexOf(NEWLINE, searchFrom)
-    if (newline !== -1) return parses(newline)
-    if (ended) return parses(length)
-    if (length === SNIFF_BYTES) return true
-    searchFrom = length
-    return undefined
-  }
-
-  return {
-    push(chunk: Uint8Array) {
-      if (verdict !== undefined || length === SNIFF_BYTES) return
-      const taken = Math.min(chunk.length, SNIFF_BYTES - length)
-      head.set(chunk.subarray(0, taken), length)
-      length += taken
-      verdict = judge(false)
-      if (verdict === false) throw notJsonl()
-    },
-    /** Called once the whole file has come: `size` is its length. */
-    finish(size: number) {
-      if (size === 0) throw new AppError(400, 'BAD_REQUEST', 'the file is empty')
-      if (verdict === undefined) verdict = judge(true)
-      if (!verdict) throw notJsonl()
-    },
-  }
-}
 
 /** A client's file name as metadata: control characters (NUL, newlines) dropped, a name always given. */
 const displayName = (name: string) =>
@@ -243,12 +172,12 @@ export function createFileService({
           size += chunk.length
           if (size > maxUploadBytes)
             throw new AppError(413, 'PAYLOAD_TOO_LARGE', `the file is over the limit of ${maxUploadBytes} bytes`)
-          if (fileStart) sniffer.push(chunk)
+          if (fileStart && sniffer.push(chunk) === false) throw notJsonl()
           for (let done = 0; done < chunk.length; )
             done += (await handle.write(chunk, done, chunk.length - done)).bytesWritten
         }
-        if (size === 0) throw new AppError(400, 'BAD_REQUEST', 'the file is empty')
-        if (fileStart) sniffer.finish(size)
+        if (size === 0) throw empty()
+        if (fileStart && !sniffer.finish()) throw notJsonl()
         await handle.close()
         return { id, path, size }
       } catch (e) {
@@ -361,9 +290,11 @@ export function createFileService({
       const folder = (await stat(real)).isDirectory()
       // a file named alone is held to what an upload is: a folder's are its *.jsonl files
       if (!folder) {
+        const file = Bun.file(real)
+        if (file.size === 0) throw empty()
         const sniffer = createJsonlSniffer()
-        sniffer.push(await Bun.file(real).slice(0, SNIFF_BYTES).bytes())
-        sniffer.finish(Bun.file(real).size)
+        sniffer.push(await file.slice(0, SNIFF_BYTES).bytes())
+        if (!sniffer.finish()) throw notJsonl()
       }
       const paths = folder ? await jsonlFilesUnder(real) : [real]
       const items: FileDto[] = []
